@@ -1,0 +1,58 @@
+# VoxFlow — every target installs what it needs first, so each works on a fresh Debian machine
+# and is safe to run again.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+VOXFLOW := $(VENV)/bin/voxflow
+APT_PACKAGES := postgresql-15 postgresql-15-pgtap postgresql-15-cron postgresql-contrib \
+	libtap-parser-sourcehandler-pgtap-perl nginx
+SIZE ?= S
+
+.PHONY: run test setup system-deps python-deps node-deps lint test-only bench clean
+
+run: setup
+	$(VOXFLOW) up
+
+test: setup lint test-only
+
+setup: system-deps python-deps node-deps
+
+# apt only runs when a package is missing: `apt-get update` is slow and needs the network.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+node-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+lint: python-deps
+	$(VENV)/bin/ruff check backend tests bench
+	$(VENV)/bin/ruff format --check backend tests bench
+	$(VENV)/bin/mypy backend
+	$(VENV)/bin/sqlfluff lint supabase sql seed
+
+test-only:
+	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) -m bench.run --size $(SIZE)
+
+clean:
+	-$(VOXFLOW) down
+	rm -rf .voxflow

