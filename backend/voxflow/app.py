@@ -34,7 +34,7 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(line)
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
     logger = logging.getLogger("voxflow")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -46,7 +46,7 @@ def _configure_logging() -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
-    _configure_logging()
+    configure_logging()
     app = Flask("voxflow")
     app.config["VOXFLOW"] = settings
     app.extensions["voxflow.pool"] = make_pool(settings.sidecar_db_url)

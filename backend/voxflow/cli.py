@@ -9,9 +9,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+import psycopg
+from psycopg.rows import dict_row
 
-from voxflow import migrate, stack
+from voxflow import accounts, migrate, stack
 from voxflow.config import ConfigError, Settings, load_settings
+from voxflow.errors import ApiError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +28,14 @@ def friendly(fn: F) -> F:
             return fn(*args, **kwargs)
         except (ConfigError, stack.StackError, migrate.MigrationError) as exc:
             click.echo(f"voxflow: {exc}", err=True)
+            sys.exit(1)
+        except ApiError as exc:
+            click.echo(f"voxflow: {exc.message}", err=True)
+            sys.exit(1)
+        except psycopg.OperationalError as exc:
+            click.echo(f"voxflow: cannot reach the database ({type(exc).__name__}); "
+                       "is the stack running (`voxflow up --detach`) or VOXFLOW_DB_URL right?",
+                       err=True)  # fmt: skip
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -44,12 +55,14 @@ def main() -> None:
 
 def print_banner(s: Settings) -> None:
     info = stack.describe(s)
+    admin_email, admin_password = stack.admin_login(s)
     click.echo(
         "\nVoxFlow is running.\n"
         f"  API URL           {info['api_url']}  (/rest/v1, /auth/v1, /functions/v1)\n"
         f"  anon key          {info['anon_key']}\n"
         f"  service_role key  {info['service_role_key']}\n"
         f"  database          {info['db_url']}\n"
+        f"  admin login       {admin_email} / {admin_password}\n"
         f"  captured mail     {info['mail_dir']}\n"
         "Press Ctrl-C to stop.\n",
     )
@@ -174,6 +187,25 @@ def db_seed() -> None:
     with migrate.connect(settings().db_url) as conn:
         files = migrate.seed(conn)
     click.echo(f"loaded {len(files)} seed file(s)")
+
+
+# --- administration -----------------------------------------------------------------------------
+
+
+@main.group()
+def admin() -> None:
+    """Platform administration."""
+
+
+@admin.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="Used only when the account is new.")
+@friendly
+def admin_create(email: str, password: str) -> None:
+    """Create a confirmed admin (or make an existing account an admin)."""
+    with psycopg.connect(settings().db_url, row_factory=dict_row) as conn:
+        user_id, created = accounts.ensure_admin(conn, email, password)
+    click.echo(f"{'created' if created else 'promoted'} admin {email} ({user_id})")
 
 
 if __name__ == "__main__":

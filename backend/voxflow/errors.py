@@ -7,11 +7,13 @@ unexpected reaches a client or a log as a stack trace: a 500 names the request i
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -30,6 +32,24 @@ class ApiError(Exception):
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
+
+
+def from_database(err: psycopg.Error) -> ApiError | None:
+    """The client-facing error a database exception stands for, if it is one a person can
+    cause. `private.raise_error` raises sqlstate PGRST with the status and body as JSON."""
+    if err.sqlstate == "PGRST":
+        try:
+            body = json.loads(err.diag.message_primary or "{}")
+            status = int(json.loads(err.diag.message_detail or "{}").get("status", 400))
+        except (ValueError, TypeError):
+            return None
+        return ApiError(
+            status, body.get("code", "error"), body.get("message", ""),
+            body.get("details"), body.get("hint"),
+        )  # fmt: skip
+    if err.sqlstate == "42501":
+        return ApiError(403, "forbidden", "You do not have permission to do that")
+    return None
 
 
 def _gotrue_shape(err: ApiError) -> dict[str, Any]:
@@ -83,10 +103,16 @@ def register(app: Flask) -> None:
         }.get(status, err.description or "Request failed")
         return render(ApiError(status, _HTTP_CODES.get(status, "http_error"), message))
 
+    @app.errorhandler(psycopg.Error)
+    def _database(err: psycopg.Error) -> Response:
+        known = from_database(err)
+        return render(known) if known else _unexpected(err)
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
         # Log where it happened, never the traceback text (it can carry SQL or secrets).
-        frame = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ else None
+        ours = [f for f in traceback.extract_tb(err.__traceback__) if "/voxflow/" in f.filename]
+        frame = ours[-1] if ours else None
         where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "?"
         log.error(
             "unhandled error",

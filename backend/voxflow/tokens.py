@@ -1,0 +1,91 @@
+"""JWTs and opaque tokens. Access tokens are HS256 JWTs shaped like GoTrue's, so PostgREST
+and the supabase clients accept them; opaque tokens are stored only as sha256 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+from typing import Any
+
+import jwt
+from flask import current_app, request
+
+from voxflow.config import Settings
+from voxflow.errors import ApiError
+
+ACCESS_TOKEN_SECONDS = int(os.environ.get("VOXFLOW_JWT_EXPIRY", "3600"))
+
+
+def new_opaque_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_access_token(
+    settings: Settings, user: dict[str, Any], role: str, session_id: str
+) -> tuple[str, int]:
+    """An access token for `user` (an auth.users row) whose profile role is `role`."""
+    now = int(time.time())
+    expires_at = now + ACCESS_TOKEN_SECONDS
+    claims = {
+        "iss": f"{settings.api_url}/auth/v1",
+        "sub": str(user["id"]),
+        "aud": "authenticated",
+        "exp": expires_at,
+        "iat": now,
+        "email": user["email"],
+        "phone": "",
+        "role": "authenticated",  # the Postgres role PostgREST switches to
+        "app_metadata": {**(user["raw_app_meta_data"] or {}), "role": role},
+        "user_metadata": user["raw_user_meta_data"] or {},
+        "aal": "aal1",
+        "amr": [{"method": "password", "timestamp": now}],
+        "session_id": session_id,
+        "is_anonymous": False,
+    }
+    return jwt.encode(claims, settings.secrets.jwt_secret, algorithm="HS256"), expires_at
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401,
+            "no_authorization",
+            "This endpoint requires a Bearer token: send Authorization: Bearer <access token>",
+        )
+    return token.strip()
+
+
+def decode(token: str) -> dict[str, Any]:
+    """Verified claims of any of our JWTs (user access token or an API key)."""
+    settings: Settings = current_app.config["VOXFLOW"]
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != "HS256":
+            raise jwt.InvalidAlgorithmError("only HS256 tokens are accepted")
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            settings.secrets.jwt_secret,
+            algorithms=["HS256"],
+            options={"require": ["exp", "role"], "verify_aud": False},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise ApiError(
+            401, "bad_jwt", "The access token has expired; refresh it or sign in again"
+        ) from exc
+    except jwt.PyJWTError as exc:
+        raise ApiError(401, "bad_jwt", "The access token is invalid; sign in again") from exc
+    role = claims.get("role")
+    if role == "authenticated":
+        if claims.get("aud") != "authenticated" or not claims.get("sub"):
+            raise ApiError(401, "bad_jwt", "The access token is invalid; sign in again")
+    elif role not in ("anon", "service_role"):
+        raise ApiError(401, "bad_jwt", "The access token names an unknown role")
+    return claims

@@ -1,0 +1,62 @@
+"""The background worker: sends queued mail and prunes expired counters. Several workers may
+run at once (rows are claimed with SKIP LOCKED); it wakes on NOTIFY and polls as a fallback."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from voxflow.app import configure_logging
+from voxflow.config import load_settings
+from voxflow.mail import SmtpSender, drain
+
+log = logging.getLogger("voxflow.worker")
+POLL_SECONDS = 5.0
+
+
+def prune(conn: psycopg.Connection[Any]) -> None:
+    with conn.transaction():
+        conn.execute(
+            "delete from private.rate_limit_hits h using private.rate_limit_rules r "
+            "where h.bucket like r.rule || ':%%' "
+            "and h.window_start < now() - make_interval(secs => 2 * r.window_seconds)"
+        )
+
+
+def run(stop: threading.Event) -> None:
+    settings = load_settings()
+    sender = SmtpSender(settings.smtp_url, settings.mail_from)
+    url = settings.sidecar_db_url
+    with (
+        psycopg.connect(url, autocommit=True) as listener,
+        psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn,
+    ):
+        listener.execute("listen voxflow_outbox")
+        log.info("worker started")
+        while not stop.is_set():
+            try:
+                while drain(conn, sender):
+                    pass
+                prune(conn)
+            except psycopg.OperationalError as exc:
+                log.error("database unavailable", extra={"error_type": type(exc).__name__})
+            # Wake on the next NOTIFY from an enqueue, or poll for retries that came due.
+            for _ in listener.notifies(timeout=POLL_SECONDS, stop_after=1):
+                pass
+
+
+def main() -> None:
+    configure_logging()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run(stop)
+
+
+if __name__ == "__main__":
+    main()

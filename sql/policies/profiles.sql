@@ -1,0 +1,17 @@
+-- public.profiles: users see and rename their own profile; admins read everyone's.
+-- Role, plan, status and limits have no column grant for users (see the accounts migration).
+drop policy if exists "owners and admins read profiles" on public.profiles;
+create policy "owners and admins read profiles" on public.profiles
+for select to authenticated
+using (id = (select auth.uid()) or (select private.is_admin()));
+
+drop policy if exists "owners update their profile" on public.profiles;
+create policy "owners update their profile" on public.profiles
+for update to authenticated
+using (id = (select auth.uid()))
+with check (id = (select auth.uid()));
+
+-- The sidecar signs people in and must see their role and status (it never acts as them here).
+drop policy if exists "the sidecar reads profiles" on public.profiles;
+create policy "the sidecar reads profiles" on public.profiles
+for select to voxflow_sidecar using (true);
