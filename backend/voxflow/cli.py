@@ -112,11 +112,12 @@ def db() -> None:
 
 
 @db.command("push")
+@click.option("--to", "target", help="Stop after this version (sql/ is applied only at the head).")
 @friendly
-def db_push() -> None:
+def db_push(target: str | None) -> None:
     """Apply pending migrations, then re-apply sql/ (policies, views)."""
     with migrate.connect(settings().db_url) as conn:
-        ran = migrate.push(conn)
+        ran = migrate.push(conn, target=target)
     for m in ran:
         click.echo(f"applied {m.version}_{m.name}")
     click.echo(f"{len(ran)} migration(s) applied; sql/ re-applied")

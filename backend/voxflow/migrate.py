@@ -203,8 +203,11 @@ def apply_declarative(conn: psycopg.Connection) -> None:
             _run_file(conn, path)
 
 
-def push(conn: psycopg.Connection, source: Source = PROJECT_SOURCE) -> list[Migration]:
-    """Apply pending migrations in order, then the declarative sql/ files. Returns what ran."""
+def push(
+    conn: psycopg.Connection, source: Source = PROJECT_SOURCE, target: str | None = None
+) -> list[Migration]:
+    """Apply pending migrations in order (up to and including `target`, if given), then the
+    declarative sql/ files. Returns what ran."""
     bootstrap(conn)
     with _migrator_lock(conn):
         _ensure_history(conn)
@@ -214,6 +217,8 @@ def push(conn: psycopg.Connection, source: Source = PROJECT_SOURCE) -> list[Migr
         for migration in discover(source):
             if migration.version in done:
                 continue
+            if target is not None and migration.version > target:
+                break
             text = migration.text
             with conn.transaction():
                 _run_file(conn, migration.path)
@@ -223,7 +228,8 @@ def push(conn: psycopg.Connection, source: Source = PROJECT_SOURCE) -> list[Migr
                     (migration.version, [text], migration.name),
                 )
             ran.append(migration)
-        apply_declarative(conn)
+        if target is None or target >= discover(source)[-1].version:
+            apply_declarative(conn)
         conn.execute("notify pgrst, 'reload schema'")
     return ran
 

@@ -17,6 +17,23 @@ from voxflow import migrate
 from voxflow.integrity import table_digest
 
 V0_TABLES = ("agents", "calls", "settings")
+ACCOUNTS_VERSION = "20261102000000"
+
+
+def push_with_legacy_data(conn: psycopg.Connection) -> None:
+    """From an empty database: the v0 baseline with the seed data, then every later migration,
+    the v0 rows going to an owner account (as `voxflow db upgrade-legacy` arranges)."""
+    migrate.push(conn, target=migrate.BASELINE_VERSION)
+    migrate.seed(conn)
+    migrate.push(conn, target=ACCOUNTS_VERSION)
+    owner = conn.execute(
+        "insert into auth.users (id, email, created_at, updated_at) "
+        "values (gen_random_uuid(), 'owner@example.com', now(), now()) returning id"
+    ).fetchone()
+    assert owner is not None
+    conn.execute("select set_config('voxflow.legacy_owner', %s, false)", (str(owner[0]),))
+    migrate.push(conn)
+    conn.execute("select set_config('voxflow.legacy_owner', '', false)")
 
 
 @pytest.fixture
@@ -74,10 +91,9 @@ def v0_columns(conn: psycopg.Connection, table: str) -> list[str]:
 
 
 def test_push_rollback_to_zero_push_reproduces_schema_and_data(scratch_db: str) -> None:
-    """push → seed → rollback to zero → push → seed gives the same catalog and the same rows."""
+    """push → rollback to zero → push again, on seeded data, gives the same catalog and rows."""
     with migrate.connect(scratch_db) as conn:
-        migrate.push(conn)
-        migrate.seed(conn)
+        push_with_legacy_data(conn)
         first_schema = schema_dump(scratch_db)
         first_data = v0_digests(conn)
         assert first_data["agents"][0] == 5 and first_data["calls"][0] == 4
@@ -90,8 +106,8 @@ def test_push_rollback_to_zero_push_reproduces_schema_and_data(scratch_db: str) 
         assert left == (0,), "rolling back to zero leaves no tables of ours"
         assert migrate.applied(conn) == {}
 
-        migrate.push(conn)
-        migrate.seed(conn)
+        conn.execute("delete from auth.users")
+        push_with_legacy_data(conn)
         assert schema_dump(scratch_db) == first_schema
         assert v0_digests(conn) == first_data
 
@@ -99,14 +115,35 @@ def test_push_rollback_to_zero_push_reproduces_schema_and_data(scratch_db: str) 
 def test_rollback_to_baseline_keeps_v0_rows(scratch_db: str) -> None:
     """Rolling back to the baseline and pushing again keeps every v0 row byte for byte."""
     with migrate.connect(scratch_db) as conn:
-        migrate.push(conn)
+        migrate.push(conn, target=migrate.BASELINE_VERSION)
         migrate.seed(conn)
         before = v0_digests(conn)
         migrate.rollback(conn, to=migrate.BASELINE_VERSION)
-        assert list(migrate.applied(conn)) == [migrate.BASELINE_VERSION]
-        assert v0_digests(conn) == before
+        push_rest = migrate.push(conn, target=ACCOUNTS_VERSION)
+        assert [m.version for m in push_rest] == [ACCOUNTS_VERSION]
+        owner = conn.execute(
+            "insert into auth.users (id, email, created_at, updated_at) "
+            "values (gen_random_uuid(), 'o@example.com', now(), now()) returning id"
+        ).fetchone()
+        assert owner is not None
+        conn.execute("select set_config('voxflow.legacy_owner', %s, false)", (str(owner[0]),))
         migrate.push(conn)
         assert v0_digests(conn) == before
+        owned = conn.execute("select count(*) from public.agents where user_id = %s", owner)
+        assert owned.fetchone() == (5,), "every v0 agent went to the owner"
+        migrate.rollback(conn, to=migrate.BASELINE_VERSION)
+        assert list(migrate.applied(conn)) == [migrate.BASELINE_VERSION]
+        assert v0_digests(conn) == before
+
+
+def test_tenancy_refuses_ownerless_v0_rows(scratch_db: str) -> None:
+    """Without an owner for them, v0 rows stop the tenancy migration, which changes nothing."""
+    with migrate.connect(scratch_db) as conn:
+        migrate.push(conn, target=migrate.BASELINE_VERSION)
+        migrate.seed(conn)
+        with pytest.raises(migrate.MigrationError, match="without an owner"):
+            migrate.push(conn)
+        assert list(migrate.applied(conn)) == [migrate.BASELINE_VERSION, ACCOUNTS_VERSION]
 
 
 def copy_source(tmp_path: Path) -> migrate.Source:
@@ -182,7 +219,8 @@ def test_adopt_records_the_baseline_on_an_existing_v0_database(scratch_db: str) 
         assert migrate.adopt(conn) is True
         assert list(migrate.applied(conn)) == [migrate.BASELINE_VERSION]
         assert migrate.adopt(conn) is False
-        migrate.push(conn)
+        pending = [s.version for s in migrate.status(conn) if s.state == "pending"]
+        assert pending == [m.version for m in migrate.discover()[1:]]
         assert v0_digests(conn) == before
 
 

@@ -1,0 +1,20 @@
+-- public.calls: owners read their calls, admins read all; only the sidecar (Twilio webhooks)
+-- records and updates them.
+alter table public.calls enable row level security;
+
+drop policy if exists "owners and admins read calls" on public.calls;
+create policy "owners and admins read calls" on public.calls
+for select to authenticated
+using (user_id = (select auth.uid()) or (select private.is_admin()));
+
+drop policy if exists "the sidecar reads calls" on public.calls;
+create policy "the sidecar reads calls" on public.calls
+for select to voxflow_sidecar using (true);
+
+drop policy if exists "the sidecar records calls" on public.calls;
+create policy "the sidecar records calls" on public.calls
+for insert to voxflow_sidecar with check (true);
+
+drop policy if exists "the sidecar updates calls" on public.calls;
+create policy "the sidecar updates calls" on public.calls
+for update to voxflow_sidecar using (true) with check (true);
