@@ -16,6 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from voxflow.fakes.control import FakeControl
+
 ROOT = Path(__file__).resolve().parents[1]
 VOXFLOW = [sys.executable, "-m", "voxflow.cli"]
 PORT_VARIABLES = (
@@ -25,6 +27,7 @@ PORT_VARIABLES = (
     "VOXFLOW_SIDECAR_PORT",
     "VOXFLOW_SMTP_PORT",
     "VOXFLOW_REST_ADMIN_PORT",
+    "VOXFLOW_FAKES_PORT",
 )
 
 
@@ -37,6 +40,7 @@ class StackInfo:
     service_role_key: str
     mail_dir: Path
     state_dir: Path
+    fakes_url: str
 
     def voxflow(self, *args: str, check: bool = True, **kw: object) -> subprocess.CompletedProcess:
         """Run the CLI against this stack."""
@@ -79,7 +83,11 @@ def stack() -> Iterator[StackInfo]:
         VOXFLOW_PG_SETTINGS="fsync=off,synchronous_commit=off,full_page_writes=off",
     )
     started = subprocess.run(
-        [*VOXFLOW, "up", "--detach"], env=env, capture_output=True, text=True, check=False
+        [*VOXFLOW, "up", "--detach", "--fake-providers"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if started.returncode != 0:
         logs = "\n".join(
@@ -97,6 +105,7 @@ def stack() -> Iterator[StackInfo]:
             service_role_key=info["service_role_key"],
             mail_dir=Path(info["mail_dir"]),
             state_dir=state_dir,
+            fakes_url=info["fake_providers_url"],
         )
     finally:
         subprocess.run([*VOXFLOW, "down"], env=env, capture_output=True, check=False)
@@ -108,3 +117,12 @@ def db(stack: StackInfo) -> Iterator[psycopg.Connection]:
     """A superuser connection to the stack's database, for arranging and inspecting state."""
     with stack.connect() as conn:
         yield conn
+
+
+@pytest.fixture
+def fakes(stack: StackInfo) -> Iterator[FakeControl]:
+    """The stack's fake providers, reset around each test that uses them."""
+    control = FakeControl(stack.fakes_url)
+    control.reset()
+    yield control
+    control.reset()

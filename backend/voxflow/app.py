@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     errors.register(app)
 
-    from voxflow.blueprints import auth
+    from voxflow.blueprints import account, auth, keys
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(keys.bp)
+    app.register_blueprint(account.bp)
     return app

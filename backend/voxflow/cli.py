@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -12,7 +15,7 @@ import click
 import psycopg
 from psycopg.rows import dict_row
 
-from voxflow import accounts, migrate, stack
+from voxflow import accounts, crypto, keys, migrate, stack
 from voxflow.config import ConfigError, Settings, load_settings
 from voxflow.errors import ApiError
 
@@ -53,8 +56,8 @@ def main() -> None:
 # --- the stack ----------------------------------------------------------------------------------
 
 
-def print_banner(s: Settings) -> None:
-    info = stack.describe(s)
+def print_banner(s: Settings, fake_providers: bool = False) -> None:
+    info = stack.describe(s, fake_providers)
     admin_email, admin_password = stack.admin_login(s)
     click.echo(
         "\nVoxFlow is running.\n"
@@ -64,21 +67,25 @@ def print_banner(s: Settings) -> None:
         f"  database          {info['db_url']}\n"
         f"  admin login       {admin_email} / {admin_password}\n"
         f"  captured mail     {info['mail_dir']}\n"
-        "Press Ctrl-C to stop.\n",
+        + (f"  fake providers    {info['fake_providers_url']}\n" if fake_providers else "")
+        + "Press Ctrl-C to stop.\n",
     )
 
 
 @main.command()
 @click.option("--detach", is_flag=True, help="Start in the background and return when ready.")
+@click.option(
+    "--fake-providers", is_flag=True, help="Start local fake Groq/Deepgram/Twilio and use them."
+)
 @friendly
-def up(detach: bool) -> None:
+def up(detach: bool, fake_providers: bool) -> None:
     """Start the whole platform (Postgres, PostgREST, sidecar, mail catcher, nginx)."""
     s = settings()
     if detach:
-        stack.start_detached(s)
-        click.echo(json.dumps(stack.describe(s), indent=2))
+        stack.start_detached(s, fake_providers)
+        click.echo(json.dumps(stack.running_info(s), indent=2))
         return
-    sys.exit(stack.run_foreground(s, lambda: print_banner(s)))
+    sys.exit(stack.run_foreground(s, lambda: print_banner(s, fake_providers), fake_providers))
 
 
 @main.command()
@@ -95,7 +102,11 @@ def down() -> None:
 def status(as_json: bool) -> None:
     """Where the running stack is and how to reach it."""
     s = settings()
-    info: dict[str, Any] = {**stack.describe(s), "running": stack.running_pid(s) is not None}
+    running = stack.running_pid(s) is not None
+    info: dict[str, Any] = {
+        **(stack.running_info(s) if running else stack.describe(s)),
+        "running": running,
+    }
     if as_json:
         click.echo(json.dumps(info, indent=2))
     else:
@@ -207,6 +218,53 @@ def admin_create(email: str, password: str) -> None:
     with psycopg.connect(settings().db_url, row_factory=dict_row) as conn:
         user_id, created = accounts.ensure_admin(conn, email, password)
     click.echo(f"{'created' if created else 'promoted'} admin {email} ({user_id})")
+
+
+@db.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False), help="Where to write the dump.")
+@friendly
+def db_backup(output: str | None) -> None:
+    """A pg_dump custom-format backup (provider keys stay encrypted in it)."""
+    s = settings()
+    if output is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        folder = s.state_dir / "backups"
+        folder.mkdir(parents=True, exist_ok=True)
+        output = str(folder / f"voxflow-{stamp}.dump")
+    result = subprocess.run(
+        [str(stack.PG_BIN / "pg_dump"), "--format=custom", "--file", output, s.db_url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise stack.StackError("pg_dump failed: " + result.stderr.strip().splitlines()[-1])
+    os.chmod(output, 0o600)
+    click.echo(f"backup written to {output}")
+
+
+# --- provider keys ------------------------------------------------------------------------------
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Users' encrypted provider keys."""
+
+
+@keys_group.command("rotate")
+@friendly
+def keys_rotate() -> None:
+    """Re-encrypt every key under VOXFLOW_MASTER_KEY (version VOXFLOW_MASTER_KEY_VERSION).
+    Older versions must stay readable meanwhile: VOXFLOW_MASTER_KEY_V<old version>."""
+    s = settings()
+    with psycopg.connect(s.db_url, autocommit=True, row_factory=dict_row) as conn:
+        try:
+            count = keys.rotate(conn, s)
+        except crypto.DecryptionError as exc:
+            raise ConfigError(str(exc)) from exc
+    click.echo(
+        f"re-encrypted {count} key(s) under master key version {s.secrets.master_key_version}"
+    )
 
 
 if __name__ == "__main__":

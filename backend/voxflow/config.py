@@ -28,6 +28,7 @@ PORT_DEFAULTS: dict[str, int] = {
     "VOXFLOW_SIDECAR_PORT": 54324,  # Flask sidecar, behind the gateway
     "VOXFLOW_SMTP_PORT": 54325,  # local mail catcher
     "VOXFLOW_REST_ADMIN_PORT": 54326,  # PostgREST's health endpoint
+    "VOXFLOW_FAKES_PORT": 54327,  # fake providers (`voxflow up --fake-providers`)
 }
 
 
@@ -48,6 +49,7 @@ class Ports:
     sidecar: int
     smtp: int
     rest_admin: int
+    fakes: int
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -58,6 +60,7 @@ class Ports:
             sidecar=_port("VOXFLOW_SIDECAR_PORT"),
             smtp=_port("VOXFLOW_SMTP_PORT"),
             rest_admin=_port("VOXFLOW_REST_ADMIN_PORT"),
+            fakes=_port("VOXFLOW_FAKES_PORT"),
         )
 
     def named(self) -> dict[str, int]:
@@ -69,6 +72,7 @@ class Ports:
             "VOXFLOW_SIDECAR_PORT": self.sidecar,
             "VOXFLOW_SMTP_PORT": self.smtp,
             "VOXFLOW_REST_ADMIN_PORT": self.rest_admin,
+            "VOXFLOW_FAKES_PORT": self.fakes,
         }
 
 
@@ -135,6 +139,31 @@ def _extra_master_keys() -> dict[int, bytes]:
 
 
 @dataclass(frozen=True)
+class ProviderSettings:
+    """Where the providers live (fake local servers in tests and demos) and how long to wait."""
+
+    groq_base_url: str
+    deepgram_base_url: str
+    twilio_base_url: str
+    timeout_seconds: float
+
+    @classmethod
+    def from_env(cls) -> ProviderSettings:
+        raw_timeout = os.environ.get("VOXFLOW_PROVIDER_TIMEOUT", "15")
+        try:
+            timeout = float(raw_timeout)
+        except ValueError as exc:
+            raise ConfigError("VOXFLOW_PROVIDER_TIMEOUT must be a number of seconds") from exc
+        return cls(
+            groq_base_url=os.environ.get("VOXFLOW_GROQ_BASE_URL") or "https://api.groq.com",
+            deepgram_base_url=os.environ.get("VOXFLOW_DEEPGRAM_BASE_URL")
+            or "https://api.deepgram.com",
+            twilio_base_url=os.environ.get("VOXFLOW_TWILIO_BASE_URL") or "https://api.twilio.com",
+            timeout_seconds=timeout,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     state_dir: Path
@@ -148,6 +177,7 @@ class Settings:
     redis_url: str | None
     admin_email: str | None
     admin_password: str | None
+    providers: ProviderSettings
 
     @property
     def production(self) -> bool:
@@ -253,4 +283,5 @@ def load_settings() -> Settings:
         redis_url=os.environ.get("VOXFLOW_REDIS_URL") or None,
         admin_email=os.environ.get("VOXFLOW_ADMIN_EMAIL") or None,
         admin_password=os.environ.get("VOXFLOW_ADMIN_PASSWORD") or None,
+        providers=ProviderSettings.from_env(),
     )

