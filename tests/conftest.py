@@ -42,10 +42,12 @@ class StackInfo:
     state_dir: Path
     fakes_url: str
 
-    def voxflow(self, *args: str, check: bool = True, **kw: object) -> subprocess.CompletedProcess:
+    def voxflow(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         """Run the CLI against this stack."""
         return subprocess.run(
-            [*VOXFLOW, *args], env=self.env, capture_output=True, text=True, check=check, **kw
+            [*VOXFLOW, *args], env=env or self.env, capture_output=True, text=True, check=check
         )
 
     def connect(self, **kw: object) -> psycopg.Connection:

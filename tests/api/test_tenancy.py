@@ -440,3 +440,41 @@ def test_injection_strings_are_inert(
         assert conn.execute("select to_regclass('public.agents') is not null").fetchone() == (True,)
         assert conn.execute("select count(*) from public.agents where user_id = %s",
                             (owner.id,)).fetchone() == (1,)  # fmt: skip
+
+
+def test_keys_rotate_reseals_every_key_under_the_new_master_key(
+    api: Api, user: User, stack: StackInfo
+) -> None:
+    put_key(api, user, "groq", {"api_key": GROQ_KEY})
+    old = json.loads((stack.state_dir / "secrets.json").read_text())["master_key"]
+    new = base64.b64encode(bytes(range(32))).decode()
+    env = {
+        "VOXFLOW_MASTER_KEY": new,
+        "VOXFLOW_MASTER_KEY_VERSION": "2",
+        "VOXFLOW_MASTER_KEY_V1": old,
+    }
+    missing_old = stack.voxflow(
+        "keys", "rotate", check=False, env={**stack.env, **{k: v for k, v in env.items()
+                                                          if k != "VOXFLOW_MASTER_KEY_V1"}},
+    )  # fmt: skip
+    assert missing_old.returncode == 1 and "VOXFLOW_MASTER_KEY_V1" in missing_old.stderr
+    try:
+        rotated = stack.voxflow("keys", "rotate", env={**stack.env, **env})
+        assert "re-encrypted" in rotated.stdout
+        with stack.connect() as conn:
+            rows = conn.execute(
+                "select user_id, ciphertext, nonce, key_version from private.provider_keys"
+            ).fetchall()
+            assert {r[3] for r in rows} == {2}, "every row moved to version 2"
+            mine = next(r for r in rows if str(r[0]) == user.id)
+            opened = crypto.unseal({2: base64.b64decode(new)}, 2, user.id, "groq", mine[1], mine[2])
+            assert opened == {"api_key": GROQ_KEY}
+            audited = conn.execute(
+                "select count(*) from private.audit_log where action = 'key.rotated'"
+            ).fetchone()
+            assert audited[0] >= 1
+    finally:
+        # Back to the stack's own key, so later tests' sidecar requests can decrypt.
+        back = {"VOXFLOW_MASTER_KEY": old, "VOXFLOW_MASTER_KEY_VERSION": "1",
+                "VOXFLOW_MASTER_KEY_V2": new}  # fmt: skip
+        stack.voxflow("keys", "rotate", env={**stack.env, **back})
