@@ -11,10 +11,18 @@ select
     pl.features,
     pl.sort_order,
     pl.id = p.plan_id as is_current,
+    pl.requests_per_minute,
+    pl.monthly_cost_limit_usd,
     p.agent_count as agents_used,
-    pl.agent_limit >= p.agent_count as fits_current_agents
+    coalesce(c.tokens_used, 0) as tokens_used_this_month,
+    pl.agent_limit >= p.agent_count as fits_current_agents,
+    pl.monthly_token_limit >= coalesce(c.tokens_used, 0) as fits_current_tokens
 from public.plans as pl
 cross join public.profiles as p
+left join public.usage_counters as c
+    on
+        p.id = c.user_id
+        and c.period_start = date_trunc('month', now() at time zone 'UTC')::date
 where p.id = (select auth.uid());
 
 comment on view public.plan_comparison is 'Plans side by side with the caller''s usage.';

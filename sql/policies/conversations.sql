@@ -1,0 +1,27 @@
+-- Conversations and their messages: owners read theirs, admins read all; the sidecar keeps
+-- them (chat requests and phone calls).
+drop policy if exists "owners and admins read conversations" on public.conversations;
+create policy "owners and admins read conversations" on public.conversations
+for select to authenticated
+using (user_id = (select auth.uid()) or (select private.is_admin()));
+
+drop policy if exists "the sidecar reads conversations" on public.conversations;
+create policy "the sidecar reads conversations" on public.conversations
+for select to voxflow_sidecar using (true);
+
+drop policy if exists "the sidecar starts conversations" on public.conversations;
+create policy "the sidecar starts conversations" on public.conversations
+for insert to voxflow_sidecar with check (true);
+
+drop policy if exists "owners and admins read messages" on public.conversation_messages;
+create policy "owners and admins read messages" on public.conversation_messages
+for select to authenticated
+using (user_id = (select auth.uid()) or (select private.is_admin()));
+
+drop policy if exists "the sidecar reads messages" on public.conversation_messages;
+create policy "the sidecar reads messages" on public.conversation_messages
+for select to voxflow_sidecar using (true);
+
+drop policy if exists "the sidecar records messages" on public.conversation_messages;
+create policy "the sidecar records messages" on public.conversation_messages
+for insert to voxflow_sidecar with check (true);
