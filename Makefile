@@ -50,8 +50,13 @@ lint: python-deps
 test-only:
 	$(VENV)/bin/pytest
 
-bench: setup
+# SIZE=S (default, a few minutes), M or L; results in bench/results/.
+bench: setup $(VENV)/.bench-installed
 	$(PY) -m bench.run --size $(SIZE)
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(PY) -m pip install -q -e '.[bench]'
+	touch $@
 
 clean:
 	-$(VOXFLOW) down

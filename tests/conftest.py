@@ -41,6 +41,7 @@ class StackInfo:
     mail_dir: Path
     state_dir: Path
     fakes_url: str
+    rate_limit_store: str  # a Redis URL, or "postgres"
 
     def voxflow(
         self, *args: str, check: bool = True, env: dict[str, str] | None = None
@@ -83,6 +84,9 @@ def stack() -> Iterator[StackInfo]:
         VOXFLOW_ENV="test",
         VOXFLOW_STATE_DIR=str(state_dir),
         VOXFLOW_PG_SETTINGS="fsync=off,synchronous_commit=off,full_page_writes=off",
+        # Provider timeouts are exercised against the fakes; plan rates are changed by tests.
+        VOXFLOW_PROVIDER_TIMEOUT="2",
+        VOXFLOW_PLAN_CACHE_SECONDS="0",
     )
     started = subprocess.run(
         [*VOXFLOW, "up", "--detach", "--fake-providers"],
@@ -108,6 +112,7 @@ def stack() -> Iterator[StackInfo]:
             mail_dir=Path(info["mail_dir"]),
             state_dir=state_dir,
             fakes_url=info["fake_providers_url"],
+            rate_limit_store=info["rate_limit_store"],
         )
     finally:
         subprocess.run([*VOXFLOW, "down"], env=env, capture_output=True, check=False)

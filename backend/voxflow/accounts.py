@@ -229,7 +229,12 @@ def user_json(user: dict[str, Any], role: str) -> dict[str, Any]:
 
 
 def start_session(
-    conn: Conn, settings: Settings, user: dict[str, Any], role: str, user_agent: str, ip: str
+    conn: Conn,
+    settings: Settings,
+    user: dict[str, Any],
+    profile: dict[str, Any],
+    user_agent: str,
+    ip: str,
 ) -> dict[str, Any]:
     session = conn.execute(
         "insert into private.sessions (user_id, user_agent, ip) values (%s, %s, %s) returning id",
@@ -240,11 +245,11 @@ def start_session(
         "update auth.users set last_sign_in_at = now() where id = %s returning last_sign_in_at",
         (user["id"],),
     )
-    return _session_response(conn, settings, user, role, str(session["id"]))
+    return _session_response(conn, settings, user, profile, str(session["id"]))
 
 
 def _session_response(
-    conn: Conn, settings: Settings, user: dict[str, Any], role: str, session_id: str
+    conn: Conn, settings: Settings, user: dict[str, Any], profile: dict[str, Any], session_id: str
 ) -> dict[str, Any]:
     refresh = tokens.new_opaque_token()
     conn.execute(
@@ -252,14 +257,14 @@ def _session_response(
         (tokens.digest(refresh), session_id, user["id"]),
     )
     fresh = find_by_id(conn, user["id"]) or user
-    access, expires_at = tokens.issue_access_token(settings, fresh, role, session_id)
+    access, expires_at = tokens.issue_access_token(settings, fresh, profile, session_id)
     return {
         "access_token": access,
         "token_type": "bearer",
         "expires_in": tokens.ACCESS_TOKEN_SECONDS,
         "expires_at": expires_at,
         "refresh_token": refresh,
-        "user": user_json(fresh, role),
+        "user": user_json(fresh, profile["role"]),
     }
 
 
@@ -297,7 +302,7 @@ def refresh_session(
     conn.execute(
         "update private.sessions set refreshed_at = now() where id = %s", (row["session_id"],)
     )
-    return _session_response(conn, settings, user, profile["role"], str(row["session_id"]))
+    return _session_response(conn, settings, user, profile, str(row["session_id"]))
 
 
 def revoke_sessions(conn: Conn, user_id: object, session_id: str | None, scope: str) -> None:

@@ -14,6 +14,7 @@ from flask import Flask, Response, g, request
 from voxflow import errors
 from voxflow.config import Settings, load_settings
 from voxflow.db import make_pool
+from voxflow.limiter import RateLimiter, enforce
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("voxflow")
     app.config["VOXFLOW"] = settings
     app.extensions["voxflow.pool"] = make_pool(settings.sidecar_db_url)
+    app.extensions["voxflow.limiter"] = RateLimiter(settings)
 
     @app.before_request
     def _start() -> None:
@@ -57,9 +59,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
         g.started = time.perf_counter()
 
+    app.before_request(enforce)
+
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.request_id
+        for name, value in g.get("rate_limit_headers", {}).items():
+            response.headers.setdefault(name, value)
         logging.getLogger("voxflow.access").info(
             "request",
             extra={
@@ -74,9 +80,17 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     errors.register(app)
 
-    from voxflow.blueprints import account, auth, keys
+    from voxflow import limiter
+    from voxflow.blueprints import account, auth, keys, runtime, twilio
 
+    app.register_blueprint(limiter.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(keys.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(runtime.bp)
+    app.register_blueprint(twilio.bp)
+
+    from voxflow.blueprints import admin
+
+    app.register_blueprint(admin.bp)
     return app

@@ -9,13 +9,14 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import psycopg
 from psycopg.rows import dict_row
 
-from voxflow import accounts, crypto, keys, migrate, stack
+from voxflow import accounts, crypto, keys, legacy, migrate, prices, stack
 from voxflow.config import ConfigError, Settings, load_settings
 from voxflow.errors import ApiError
 
@@ -35,10 +36,14 @@ def friendly(fn: F) -> F:
         except ApiError as exc:
             click.echo(f"voxflow: {exc.message}", err=True)
             sys.exit(1)
-        except psycopg.OperationalError as exc:
-            click.echo(f"voxflow: cannot reach the database ({type(exc).__name__}); "
-                       "is the stack running (`voxflow up --detach`) or VOXFLOW_DB_URL right?",
-                       err=True)  # fmt: skip
+        except psycopg.Error as exc:
+            if exc.sqlstate is None:  # no server answer: the connection itself failed
+                click.echo(f"voxflow: cannot reach the database ({type(exc).__name__}); is the "
+                           "stack running (`voxflow up --detach`) or VOXFLOW_DB_URL right?",
+                           err=True)  # fmt: skip
+            else:
+                message = exc.diag.message_primary or type(exc).__name__
+                click.echo(f"voxflow: the database refused: {message}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -137,13 +142,31 @@ def db_push(target: str | None) -> None:
 @db.command("rollback")
 @click.option("--steps", type=int, help="Roll back this many migrations.")
 @click.option("--to", "to", help="Roll back to this version (kept applied); 0 for everything.")
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Back to v0 after `db upgrade-legacy`: accept that the provider keys are written to "
+    "public.settings in plaintext and the accounts are dropped.",
+)
+@click.option(
+    "--force", is_flag=True, help="Back to v0 even though other users' data would be lost."
+)
 @friendly
-def db_rollback(steps: int | None, to: str | None) -> None:
+def db_rollback(steps: int | None, to: str | None, yes: bool, force: bool) -> None:
     """Undo applied migrations, newest first, with their down files."""
-    with migrate.connect(settings().db_url) as conn:
-        rolled = migrate.rollback(conn, steps=steps, to=to)
+    s = settings()
+    with migrate.connect(s.db_url) as conn:
+        if legacy.returns_to_v0(conn, steps=steps, to=to):
+            rolled, restored = legacy.return_to_v0(
+                conn, s.secrets.master_keys(), steps=steps, to=to, yes=yes, force=force,
+                warn=lambda message: click.echo(f"warning: {message}", err=True),
+            )  # fmt: skip
+        else:
+            rolled, restored = migrate.rollback(conn, steps=steps, to=to), []
     for version in rolled:
         click.echo(f"rolled back {version}")
+    for line in restored:
+        click.echo(line)
     click.echo(f"{len(rolled)} migration(s) rolled back")
 
 
@@ -190,6 +213,73 @@ def db_adopt() -> None:
     with migrate.connect(settings().db_url) as conn:
         adopted = migrate.adopt(conn)
     click.echo("baseline recorded as applied" if adopted else "baseline was already recorded")
+
+
+@db.command("upgrade-legacy")
+@click.option("--admin-email", required=True, help="The account that will own the v0 data.")
+@click.option(
+    "--admin-password",
+    help="Password of a new admin account (default: VOXFLOW_ADMIN_PASSWORD); an existing "
+    "account keeps its own.",
+)
+@click.option(
+    "--agent-limit",
+    type=int,
+    help="The admin's agent limit (default: migrated agents + the largest plan's limit).",
+)
+@click.option("--dry-run", is_flag=True, help="Do everything, print the report, roll back.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@friendly
+def db_upgrade_legacy(
+    admin_email: str,
+    admin_password: str | None,
+    agent_limit: int | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Upgrade a single-admin v0 database to multi-tenant in one verified transaction."""
+    s = settings()
+    with migrate.connect(s.db_url) as conn:
+        try:
+            report = legacy.upgrade(
+                conn,
+                admin_email=admin_email,
+                admin_password=admin_password or s.admin_password,
+                master_key=s.secrets.master_key,
+                key_version=s.secrets.master_key_version,
+                master_keys=s.secrets.master_keys(),
+                agent_limit=agent_limit,
+                dry_run=dry_run,
+            )
+        except legacy.UpgradeError as exc:
+            if exc.report is not None:  # a mismatch: show where
+                click.echo(exc.report.render(), err=True)
+            raise migrate.MigrationError(f"upgrade-legacy: {exc}") from exc
+    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.render())
+
+
+@db.command("verify-upgrade")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@friendly
+def db_verify_upgrade(as_json: bool) -> None:
+    """Print the report `db upgrade-legacy` stored, and how the v0 tables compare now."""
+    with migrate.connect(settings().db_url) as conn:
+        report = legacy.load_report(conn)
+        if report is None:
+            raise migrate.MigrationError(
+                "no upgrade report in this database: it was not upgraded from v0 with "
+                "`voxflow db upgrade-legacy`"
+            )
+        since = legacy.changes_since(conn, report)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(report.render())
+        click.echo("  now:")
+        for line in since:
+            click.echo(f"    {line}")
+    if not report.ok:
+        sys.exit(1)
 
 
 @db.command("seed")
@@ -265,6 +355,89 @@ def keys_rotate() -> None:
     click.echo(
         f"re-encrypted {count} key(s) under master key version {s.secrets.master_key_version}"
     )
+
+
+# --- billing and prices -------------------------------------------------------------------------
+
+
+@main.group()
+def billing() -> None:
+    """Billing periods (calendar months, UTC)."""
+
+
+@billing.command("close")
+@friendly
+def billing_close() -> None:
+    """Close every ended month: immutable summaries, events archived. Safe to repeat; pg_cron
+    runs the same function monthly where it is installed."""
+    with migrate.connect(settings().db_url) as conn:
+        row = conn.execute("select private.run_billing_close()").fetchone()
+    closed = (row[0] if row else {}).get("closed", [])
+    for result in closed:
+        click.echo(json.dumps(result))
+    click.echo(f"{len([r for r in closed if r.get('closed')])} period(s) closed")
+
+
+@main.group("prices")
+def prices_group() -> None:
+    """The provider price book."""
+
+
+@prices_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@friendly
+def prices_import(file: Path) -> None:
+    """Load prices: a JSON list of {provider, model, unit, usd_per_unit}, or LiteLLM's
+    model_prices_and_context_window.json. Changed prices start now; the change is audited."""
+    with psycopg.connect(settings().db_url, autocommit=True) as conn:
+        try:
+            count = prices.load(conn, file)
+        except prices.PriceFileError as exc:
+            raise ConfigError(f"{file.name}: {exc}") from exc
+    click.echo(f"read {count} price(s) from {file.name}")
+
+
+# --- the admin surface: audit chain and anomaly alerts ------------------------------------------
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@friendly
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 naming the first bad entry."""
+    from voxflow import auditchain
+
+    with psycopg.connect(settings().db_url) as conn:
+        report = auditchain.verify(conn)
+    if not report.ok:
+        click.echo(f"voxflow: {report.render()}", err=True)
+        sys.exit(1)
+    click.echo(report.render())
+
+
+@main.group("anomalies")
+def anomalies_group() -> None:
+    """Anomaly alerts (also run by the worker every minute, and by pg_cron where installed)."""
+
+
+@anomalies_group.command("detect")
+@click.option("--at", "at", help="Check the windows around this ISO time instead of now.")
+@friendly
+def anomalies_detect(at: str | None) -> None:
+    """Fold pending usage, check every rule, print each alert raised (JSON lines)."""
+    try:
+        when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    except ValueError as exc:
+        raise click.BadParameter(f"{at!r} is not an ISO time", param_hint="--at") from exc
+    with psycopg.connect(settings().db_url, autocommit=True, row_factory=dict_row) as conn:
+        rows = conn.execute("select * from private.detect_anomalies(%s)", (when,)).fetchall()
+    for row in rows:
+        click.echo(json.dumps(row, default=str))
+    click.echo(f"{len(rows)} alert(s) raised")
 
 
 if __name__ == "__main__":

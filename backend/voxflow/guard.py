@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g
+from flask import g, has_request_context
 
 from voxflow import tokens
 from voxflow.db import Conn, as_user
@@ -95,7 +95,14 @@ def audit(
     """Append an audit entry in the caller's transaction (secrets must already be redacted)."""
     from psycopg.types.json import Jsonb
 
-    conn.execute("select set_config('voxflow.request_id', %s, true)", (g.get("request_id", ""),))
+    from voxflow.ratelimit import client_ip
+
+    # private.audit records both; the IP is what the anomaly detector groups bursts by.
+    conn.execute(
+        "select set_config('voxflow.request_id', %s, true), "
+        "set_config('voxflow.client_ip', %s, true)",
+        (g.get("request_id", ""), client_ip() if has_request_context() else ""),
+    )
     conn.execute(
         "select private.audit(%s, %s, %s, %s, %s, %s)",
         (

@@ -14,6 +14,8 @@ from voxflow.config import Settings
 from voxflow.db import Conn
 from voxflow.errors import ApiError
 
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
 
 @dataclass(frozen=True)
 class Field:
@@ -32,7 +34,7 @@ PROVIDERS: dict[str, tuple[Field, ...]] = {
     "twilio": (
         Field("account_sid", r"^AC[0-9a-fA-F]{32}$", "AC followed by 32 hex digits", False),
         Field("auth_token", r"^[0-9a-fA-F]{32}$", "32 hex digits"),
-        Field("phone_number", r"^\+[1-9][0-9]{6,14}$", "E.164, like +14155550123", False),
+        Field("phone_number", E164.pattern, "E.164, like +14155550123", False),
     ),
 }
 DISPLAY = {"groq": "Groq", "deepgram": "Deepgram", "twilio": "Twilio"}

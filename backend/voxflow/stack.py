@@ -272,6 +272,14 @@ def nginx_conf(settings: Settings, prefix: Path) -> str:
     # private home directory; locally they run as the invoking user instead.
     user = "user root;\n" if _is_root() else ""
     web_root = PROJECT_ROOT / "web"
+    rate_limited_body = json.dumps(
+        {
+            "code": "rate_limited",
+            "message": "Too many requests for your plan",
+            "details": None,
+            "hint": "Retry after the seconds in Retry-After, or upgrade your plan.",
+        }
+    )
     return f"""{user}worker_processes auto;
 daemon off;
 pid {prefix}/nginx.pid;
@@ -305,7 +313,39 @@ http {{
         proxy_hide_header X-Request-Id;
         add_header X-Request-Id $request_id always;
 
-        location /rest/v1/ {{ proxy_pass http://postgrest/; }}
+        # Per-user (per-plan) and per-IP rates for PostgREST, counted by the sidecar in
+        # Redis or Postgres so every gateway replica shares them. The sidecar answers 403
+        # when over the limit; only that nginx-made 403 becomes the 429 below (PostgREST's
+        # own 403s pass through untouched: proxy_intercept_errors stays off).
+        location /rest/v1/ {{
+            auth_request /_ratelimit;
+            auth_request_set $rl_limit $upstream_http_x_ratelimit_limit;
+            auth_request_set $rl_remaining $upstream_http_x_ratelimit_remaining;
+            auth_request_set $rl_retry $upstream_http_retry_after;
+            add_header X-Request-Id $request_id always;
+            add_header X-RateLimit-Limit $rl_limit always;
+            add_header X-RateLimit-Remaining $rl_remaining always;
+            error_page 403 = @rate_limited;
+            proxy_pass http://postgrest/;
+        }}
+        location = /_ratelimit {{
+            internal;
+            proxy_pass http://sidecar/internal/ratelimit;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header Connection "";
+            proxy_set_header Authorization $http_authorization;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Request-Id $request_id;
+        }}
+        location @rate_limited {{
+            default_type application/json;
+            add_header X-Request-Id $request_id always;
+            add_header Retry-After $rl_retry always;
+            add_header X-RateLimit-Limit $rl_limit always;
+            add_header X-RateLimit-Remaining 0 always;
+            return 429 '{rate_limited_body}';
+        }}
         location /auth/v1/ {{ proxy_pass http://sidecar; }}
         location /functions/v1/ {{ proxy_pass http://sidecar; }}
         location / {{ root {web_root}; index index.html; }}
@@ -321,6 +361,22 @@ http {{
 class Child:
     name: str
     proc: subprocess.Popen
+
+
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def rate_limit_store(settings: Settings) -> str | None:
+    """Redis for shared rate-limit counts: VOXFLOW_REDIS_URL if set (empty turns Redis off),
+    else the machine's own Redis when one answers; without it the counts live in Postgres."""
+    if "VOXFLOW_REDIS_URL" in os.environ:
+        return settings.redis_url
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.2) as sock:
+            sock.sendall(b"PING\r\n")
+            return LOCAL_REDIS if sock.recv(16).startswith(b"+PONG") else None
+    except OSError:
+        return None
 
 
 def fake_provider_urls(settings: Settings) -> dict[str, str]:
@@ -374,6 +430,7 @@ class Stack:
             "VOXFLOW_SIDECAR_DB_URL": s.sidecar_db_url,
             "VOXFLOW_API_URL": s.api_url,
             "SMTP_URL": s.smtp_url,
+            **({"VOXFLOW_REDIS_URL": redis_url} if (redis_url := rate_limit_store(s)) else {}),
         }
 
     def start(self) -> None:
@@ -501,6 +558,7 @@ def describe(settings: Settings, fake_providers: bool = False) -> dict[str, str]
     )
     return {
         **extra,
+        "rate_limit_store": rate_limit_store(settings) or "postgres",
         "api_url": settings.api_url,
         "db_url": settings.db_url,
         "anon_key": api_key("anon", secret),

@@ -27,9 +27,10 @@ def digest(token: str) -> str:
 
 
 def issue_access_token(
-    settings: Settings, user: dict[str, Any], role: str, session_id: str
+    settings: Settings, user: dict[str, Any], profile: dict[str, Any], session_id: str
 ) -> tuple[str, int]:
-    """An access token for `user` (an auth.users row) whose profile role is `role`."""
+    """An access token for `user` (an auth.users row). app_metadata mirrors the profile's role
+    and plan for the frontend and the rate limiter; the database stays authoritative."""
     now = int(time.time())
     expires_at = now + ACCESS_TOKEN_SECONDS
     claims = {
@@ -41,7 +42,11 @@ def issue_access_token(
         "email": user["email"],
         "phone": "",
         "role": "authenticated",  # the Postgres role PostgREST switches to
-        "app_metadata": {**(user["raw_app_meta_data"] or {}), "role": role},
+        "app_metadata": {
+            **(user["raw_app_meta_data"] or {}),
+            "role": profile["role"],
+            "plan": profile["plan_id"],
+        },
         "user_metadata": user["raw_user_meta_data"] or {},
         "aal": "aal1",
         "amr": [{"method": "password", "timestamp": now}],

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from voxflow import analytics
 from voxflow.app import configure_logging
 from voxflow.config import load_settings
 from voxflow.mail import SmtpSender, drain
@@ -43,6 +44,7 @@ def run(stop: threading.Event) -> None:
                 while drain(conn, sender):
                     pass
                 prune(conn)
+                analytics.tick(conn, settings)  # access log, rollups, anomalies (admin)
             except psycopg.OperationalError as exc:
                 log.error("database unavailable", extra={"error_type": type(exc).__name__})
             # Wake on the next NOTIFY from an enqueue, or poll for retries that came due.

@@ -25,3 +25,7 @@ for select to voxflow_sidecar using (true);
 drop policy if exists "the sidecar records messages" on public.conversation_messages;
 create policy "the sidecar records messages" on public.conversation_messages
 for insert to voxflow_sidecar with check (true);
+
+drop policy if exists "the sidecar counts down turns" on public.conversations;
+create policy "the sidecar counts down turns" on public.conversations
+for update to voxflow_sidecar using (true) with check (true);

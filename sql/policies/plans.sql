@@ -6,3 +6,7 @@ for select to anon using (true);
 drop policy if exists "users read plans" on public.plans;
 create policy "users read plans" on public.plans
 for select to authenticated using (true);
+
+drop policy if exists "the sidecar reads plans" on public.plans;
+create policy "the sidecar reads plans" on public.plans
+for select to voxflow_sidecar using (true);

@@ -11,11 +11,12 @@ select
     pl.features,
     pl.sort_order,
     pl.id = p.plan_id as is_current,
+    p.agent_count as agents_used,
+    pl.agent_limit >= p.agent_count as fits_current_agents,
+    -- Columns are only ever appended: `create or replace view` cannot reorder them.
     pl.requests_per_minute,
     pl.monthly_cost_limit_usd,
-    p.agent_count as agents_used,
     coalesce(c.tokens_used, 0) as tokens_used_this_month,
-    pl.agent_limit >= p.agent_count as fits_current_agents,
     pl.monthly_token_limit >= coalesce(c.tokens_used, 0) as fits_current_tokens
 from public.plans as pl
 cross join public.profiles as p

@@ -424,7 +424,7 @@ def test_users_cannot_raise_their_own_role_plan_status_or_limits(
     assert rename.status_code == 204
 
 
-SAMPLE_ARGUMENTS = {"uuid": "{self}", "text": "x", "integer": 1, "bigint": 1,
+SAMPLE_ARGUMENTS = {"uuid": "{self}", "text": "x", "integer": 1, "bigint": 1, "numeric": 1,
                     "boolean": True, "jsonb": {}, "date": "2026-01-01",
                     "timestamp with time zone": "2026-01-01T00:00:00Z"}  # fmt: skip
 
@@ -459,6 +459,11 @@ def admin_routes(stack: StackInfo) -> list[tuple[str, str, dict]]:
     routes += [
         ("GET", "/auth/v1/admin/users", {}),
         ("PUT", "/auth/v1/admin/users/{self}", {"ban_duration": "none"}),
+        ("GET", "/functions/v1/admin/export/users", {}),
+        ("GET", "/functions/v1/admin/export/usage", {}),
+        ("GET", "/functions/v1/admin/export/costs", {}),
+        ("GET", "/functions/v1/admin/export/audit", {}),
+        ("GET", "/functions/v1/metrics", {}),
     ]
     return routes
 

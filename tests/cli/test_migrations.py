@@ -4,90 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from tests.cli.conftest import ACCOUNTS_VERSION, push_with_legacy_data, schema_dump, v0_digests
 from tests.conftest import VOXFLOW, StackInfo
 from voxflow import migrate
-from voxflow.integrity import table_digest
-
-V0_TABLES = ("agents", "calls", "settings")
-ACCOUNTS_VERSION = "20261102000000"
-
-
-def push_with_legacy_data(conn: psycopg.Connection) -> None:
-    """From an empty database: the v0 baseline with the seed data, then every later migration,
-    the v0 rows going to an owner account (as `voxflow db upgrade-legacy` arranges)."""
-    migrate.push(conn, target=migrate.BASELINE_VERSION)
-    migrate.seed(conn)
-    migrate.push(conn, target=ACCOUNTS_VERSION)
-    owner = conn.execute(
-        "insert into auth.users (id, email, created_at, updated_at) "
-        "values (gen_random_uuid(), 'owner@example.com', now(), now()) returning id"
-    ).fetchone()
-    assert owner is not None
-    conn.execute("select set_config('voxflow.legacy_owner', %s, false)", (str(owner[0]),))
-    migrate.push(conn)
-    conn.execute("select set_config('voxflow.legacy_owner', '', false)")
-
-
-@pytest.fixture
-def scratch_db(stack: StackInfo) -> Iterator[str]:
-    """A fresh database on the test cluster, dropped afterwards."""
-    name = f"scratch_{uuid.uuid4().hex[:10]}"
-    with stack.connect() as conn:
-        conn.execute(f"create database {name}")
-    params = conninfo_to_dict(stack.db_url)
-    params["dbname"] = name
-    try:
-        yield make_conninfo("", **params)
-    finally:
-        with stack.connect() as conn:
-            conn.execute(f"drop database {name} with (force)")
-
-
-def schema_dump(url: str) -> str:
-    """The schema as pg_dump prints it: a stable text form of the whole catalog we own."""
-    result = subprocess.run(
-        ["pg_dump", "--schema-only", "--no-owner", "--exclude-schema=supabase_migrations", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    # \restrict lines carry a random key per run; "-- Dumped" lines carry versions.
-    noise = ("-- Dumped", "\\restrict", "\\unrestrict")
-    lines = result.stdout.splitlines()
-    return "\n".join(line for line in lines if not line.startswith(noise))
-
-
-def v0_digests(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
-    digests = {}
-    for table in V0_TABLES:
-        d = table_digest(conn, "public", table, columns=v0_columns(conn, table))
-        digests[table] = (d.rows, d.checksum)
-    return digests
-
-
-def v0_columns(conn: psycopg.Connection, table: str) -> list[str]:
-    """The v0 column set, as created by the baseline migration."""
-    baseline = {
-        "agents": [
-            "id", "name", "description", "system_prompt", "first_message", "llm_model",
-            "temperature", "max_tokens", "stt_model", "tts_voice", "language", "phone_number",
-            "config", "is_active", "created_at", "updated_at",
-        ],
-        "calls": [
-            "id", "agent_id", "twilio_call_sid", "direction", "from_number", "to_number",
-            "status", "started_at", "ended_at", "duration_seconds", "transcript", "created_at",
-        ],
-        "settings": ["key", "value", "updated_at"],
-    }  # fmt: skip
-    return baseline[table]
 
 
 def test_push_rollback_to_zero_push_reproduces_schema_and_data(scratch_db: str) -> None:

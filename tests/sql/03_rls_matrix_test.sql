@@ -2,7 +2,7 @@
 -- {select, insert, update, delete}. Allowed cases touch rows; denied ones touch nothing or
 -- raise 42501 (no privilege, or a row that fails a policy's check).
 begin;
-select plan(76);
+select plan(110);
 
 select tests.create_user('owner@matrix.test') as owner \gset
 select tests.create_user('other@matrix.test') as other \gset
@@ -11,6 +11,29 @@ insert into public.agents (user_id, name) values (:'owner', 'Owner agent') retur
 insert into public.calls (agent_id, direction, status) values (:agent, 'inbound', 'completed');
 insert into public.settings (key, value) values ('MATRIX', 'x');
 select private.notify(:'owner', 'test', 'Hello', 'A note for the owner');
+select private.record_usage(jsonb_build_object(
+    'user_id', :'owner', 'provider', 'groq', 'kind', 'llm', 'model', 'llama-3.1-8b-instant',
+    'input_tokens', 10, 'output_tokens', 5, 'idempotency_key', 'matrix-1', 'agent_id', :agent
+));
+insert into public.conversations (user_id, agent_id) values (:'owner', :agent) returning id as conversation \gset
+insert into public.conversation_messages (conversation_id, user_id, role, content)
+values (:'conversation', :'owner', 'user', 'hello');
+insert into public.period_summaries (
+    user_id, period_start, provider, kind, model, events, input_tokens, output_tokens,
+    audio_seconds, characters, call_seconds, cost_usd
+)
+values (:'owner', '2020-01-01', 'groq', 'llm', 'x', 1, 1, 1, 0, 0, 0, 0.01);
+
+-- The matrix below covers exactly these tables; a new exposed table fails here until it is added.
+select set_eq(
+    $$select tablename::text from pg_tables where schemaname in ('public', 'admin')$$,
+    array[
+        'plans', 'model_catalog', 'profiles', 'agents', 'calls', 'settings', 'subscriptions',
+        'notifications', 'price_book', 'usage_events', 'usage_counters', 'usage_daily',
+        'quota_warnings', 'period_summaries', 'conversations', 'conversation_messages'
+    ],
+    'the RLS matrix covers every exposed table'
+);
 
 -- ---------------------------------------------------------------- anon: nothing but the catalogues
 select tests.authenticate_as_anon();
@@ -32,6 +55,15 @@ select throws_ok('select * from public.settings', '42501', null, 'anon cannot re
 select throws_ok('select * from public.subscriptions', '42501', null, 'anon cannot read subscriptions');
 select throws_ok('select * from public.notifications', '42501', null, 'anon cannot read notifications');
 select throws_ok('select * from public.api_keys', '42501', null, 'anon cannot read api keys');
+select throws_ok('select * from public.price_book', '42501', null, 'anon cannot read the price book');
+select throws_ok('select * from public.usage_events', '42501', null, 'anon cannot read usage');
+select throws_ok('select * from public.usage_counters', '42501', null, 'anon cannot read counters');
+select throws_ok('select * from public.usage_daily', '42501', null, 'anon cannot read daily usage');
+select throws_ok('select * from public.quota_warnings', '42501', null, 'anon cannot read warnings');
+select throws_ok('select * from public.period_summaries', '42501', null, 'anon cannot read summaries');
+select throws_ok('select * from public.conversations', '42501', null, 'anon cannot read conversations');
+select throws_ok('select * from public.conversation_messages', '42501', null,
+    'anon cannot read messages');
 
 -- ---------------------------------------------------------------- the owner
 select tests.authenticate_as(:'owner');
@@ -78,6 +110,32 @@ select throws_ok('delete from public.notifications', '42501', null,
 select is((select count(*) from public.api_keys), 3::bigint, 'the owner sees one api_keys row per provider');
 select throws_ok('select ciphertext from private.provider_keys', '42501', null,
     'the owner cannot read ciphertext');
+select is((select count(*) from public.usage_events), 1::bigint, 'the owner reads their usage events');
+select throws_ok($$insert into public.usage_events (user_id, provider, kind, model, success,
+    cost_usd, idempotency_key, period_start) values (auth.uid(), 'groq', 'llm', 'x', true, 0, 'k',
+    current_date)$$, '42501', null, 'the owner cannot forge usage');
+select throws_ok('update public.usage_events set cost_usd = 0', '42501', null,
+    'the owner cannot rewrite usage');
+select throws_ok('delete from public.usage_events', '42501', null, 'the owner cannot delete usage');
+select is((select count(*) from public.usage_counters), 1::bigint, 'the owner reads their counters');
+select throws_ok('update public.usage_counters set tokens_used = 0', '42501', null,
+    'the owner cannot reset their counters');
+select is((select count(*) from public.usage_daily), 1::bigint, 'the owner reads their daily usage');
+select throws_ok('delete from public.usage_daily', '42501', null, 'the owner cannot delete rollups');
+select throws_ok('delete from public.quota_warnings', '42501', null,
+    'the owner cannot clear their warnings');
+select is((select count(*) from public.period_summaries), 1::bigint, 'the owner reads their summaries');
+select throws_ok('update public.period_summaries set cost_usd = 0', '42501', null,
+    'the owner cannot edit summaries');
+select is((select count(*) from public.conversations), 1::bigint, 'the owner reads their conversations');
+select is((select count(*) from public.conversation_messages), 1::bigint,
+    'the owner reads their messages');
+select throws_ok($$insert into public.conversation_messages (conversation_id, user_id, role, content)
+    select id, user_id, 'assistant', 'forged' from public.conversations$$, '42501', null,
+    'the owner cannot forge messages');
+select ok((select count(*) from public.price_book) > 0, 'users read the price book');
+select throws_ok('update public.price_book set usd_per_unit = 0', '42501', null,
+    'users cannot change prices');
 
 -- ---------------------------------------------------------------- another user
 select tests.authenticate_as(:'other');
@@ -105,6 +163,12 @@ select throws_ok($$update public.plans set agent_limit = 1000$$, '42501', null,
     'another user cannot edit plans');
 select is((select count(*) from public.api_keys where configured), 0::bigint,
     'another user sees no configured keys of the owner');
+select is((select count(*) from public.usage_events), 0::bigint, 'another user sees none of the owner''s usage');
+select is((select count(*) from public.usage_counters), 0::bigint, 'nor their counters');
+select is((select count(*) from public.usage_daily), 0::bigint, 'nor their daily usage');
+select is((select count(*) from public.period_summaries), 0::bigint, 'nor their summaries');
+select is((select count(*) from public.conversations), 0::bigint, 'nor their conversations');
+select is((select count(*) from public.conversation_messages), 0::bigint, 'nor their messages');
 
 -- ---------------------------------------------------------------- an admin (reads all, writes through functions)
 select tests.authenticate_as(:'admin');
@@ -138,6 +202,12 @@ select throws_ok('select * from public.settings', '42501', null,
 select throws_ok($$insert into public.model_catalog (kind, id, provider, label)
     values ('llm', 'x', 'x', 'x')$$, '42501', null, 'an admin cannot edit the catalog directly');
 select ok((select count(*) from admin.users) >= 3, 'an admin reads admin.users');
+select is((select count(*) from public.usage_events where user_id = :'owner'), 1::bigint,
+    'an admin reads every usage event');
+select throws_ok('delete from public.usage_events', '42501', null,
+    'not even an admin deletes usage through the API');
+select is((select count(*) from public.conversation_messages where user_id = :'owner'), 1::bigint,
+    'an admin reads conversations for support');
 
 -- ---------------------------------------------------------------- the service role (the v0 path)
 select tests.authenticate_as_service_role();

@@ -158,7 +158,7 @@ def _redeem(token: str, token_type: str) -> tuple[dict[str, Any], dict[str, Any]
         user = accounts.find_by_id(conn, user["id"]) or user
         profile = accounts.ensure_may_sign_in(conn, user)
         session = accounts.start_session(
-            conn, settings(), user, profile["role"],
+            conn, settings(), user, profile,
             request.headers.get("User-Agent", ""), ratelimit.client_ip(),
         )  # fmt: skip
     return user, session
@@ -259,7 +259,7 @@ def _password_grant(data: dict[str, Any]) -> dict[str, Any]:
     with transaction() as conn:
         profile = accounts.ensure_may_sign_in(conn, user)
         session = accounts.start_session(
-            conn, settings(), user, profile["role"],
+            conn, settings(), user, profile,
             request.headers.get("User-Agent", ""), ip,
         )  # fmt: skip
         audit(conn, "login.succeeded", "user", user["id"], actor_id=user["id"])

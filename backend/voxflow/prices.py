@@ -1,0 +1,85 @@
+"""Loading provider prices into the price book: our own list format, or LiteLLM's
+model_prices_and_context_window.json. Each price goes through private.set_price, which ends
+the old price now and audits the change, so past events keep the price they were charged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+PROVIDERS = ("groq", "deepgram", "twilio")
+UNITS = ("input_token", "output_token", "audio_second", "character", "minute")
+# LiteLLM field -> our unit
+LITELLM_FIELDS = {
+    "input_cost_per_token": "input_token",
+    "output_cost_per_token": "output_token",
+    "input_cost_per_second": "audio_second",
+    "input_cost_per_character": "character",
+    "output_cost_per_character": "character",
+}
+
+
+class PriceFileError(ValueError):
+    """The file is not a price list we understand; the message says where."""
+
+
+def parse(text: str) -> list[tuple[str, str, str, float]]:
+    """(provider, model, unit, usd_per_unit) rows from either format."""
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PriceFileError(f"not JSON: {exc.msg} at line {exc.lineno}") from exc
+    if isinstance(data, list):
+        return [_own_row(i, row) for i, row in enumerate(data)]
+    if isinstance(data, dict):
+        return _litellm_rows(data)
+    raise PriceFileError("expected a JSON list of prices or LiteLLM's object of models")
+
+
+def _own_row(index: int, row: Any) -> tuple[str, str, str, float]:
+    if not isinstance(row, dict):
+        raise PriceFileError(f"item {index}: expected an object")
+    provider, model, unit = row.get("provider"), row.get("model"), row.get("unit")
+    price = row.get("usd_per_unit")
+    if provider not in PROVIDERS:
+        raise PriceFileError(f"item {index}: provider must be one of {', '.join(PROVIDERS)}")
+    if unit not in UNITS:
+        raise PriceFileError(f"item {index}: unit must be one of {', '.join(UNITS)}")
+    if not isinstance(model, str) or not model:
+        raise PriceFileError(f"item {index}: model is required ('*' for the provider default)")
+    if not isinstance(price, int | float) or price < 0:
+        raise PriceFileError(f"item {index}: usd_per_unit must be a number >= 0")
+    return provider, model, unit, float(price)
+
+
+def _litellm_rows(data: dict[str, Any]) -> list[tuple[str, str, str, float]]:
+    rows = []
+    for name, entry in data.items():
+        if not isinstance(entry, dict):
+            continue
+        provider = entry.get("litellm_provider")
+        if provider not in PROVIDERS:
+            continue  # LiteLLM lists hundreds of providers; we price ours
+        model = name.split("/", 1)[1] if name.startswith(f"{provider}/") else name
+        for field, unit in LITELLM_FIELDS.items():
+            value = entry.get(field)
+            if isinstance(value, int | float) and value >= 0:
+                rows.append((provider, model, unit, float(value)))
+    if not rows:
+        raise PriceFileError("no Groq, Deepgram or Twilio prices found in this LiteLLM file")
+    return rows
+
+
+def load(conn: psycopg.Connection[Any], path: Path) -> int:
+    """Apply every price in the file in one transaction; returns how many rows it read."""
+    rows = parse(path.read_text())
+    with conn.transaction():
+        for provider, model, unit, price in rows:
+            conn.execute(
+                "select private.set_price(%s, %s, %s, %s::numeric, %s, null)",
+                (provider, model, unit, price, f"import:{path.name}"),
+            )
+    return len(rows)
