@@ -15,7 +15,7 @@ from typing import Any
 from flask import g, request
 from psycopg.types.json import Jsonb
 
-from voxflow.db import transaction
+from voxflow.db import Conn, transaction
 
 
 def idempotency_key(component: str) -> str:
@@ -85,13 +85,10 @@ def already_recorded(key: str) -> bool:
     return bool(row and row["seen"])
 
 
-def reserve(user_id: str, tokens: int) -> int:
-    """Hold tokens of this month's quota (429 quota_exceeded when they are not there).
-    Committed at once, so concurrent requests see each other's holds."""
-    with transaction() as conn:
-        row = conn.execute(
-            "select private.reserve_tokens(%s, %s) as id", (user_id, tokens)
-        ).fetchone()
+def reserve(conn: Conn, user_id: str, tokens: int) -> int:
+    """Hold tokens of this month's quota (429 quota_exceeded when they are not there). The
+    caller commits before calling the provider, so concurrent requests see each other's holds."""
+    row = conn.execute("select private.reserve_tokens(%s, %s) as id", (user_id, tokens)).fetchone()
     assert row is not None
     return int(row["id"])
 
@@ -104,12 +101,15 @@ def assert_quota(user_id: str) -> int:
     return int(row["left"])
 
 
-def record(usage: Usage, reservation_id: int | None = None) -> int | None:
-    """Append the event (once per key), settle the reservation, move counters and rollups."""
-    with transaction() as conn:
-        row = conn.execute(
-            "select private.record_usage(%s, %s) as id", (Jsonb(usage.as_event()), reservation_id)
-        ).fetchone()
+def record(usage: Usage, reservation_id: int | None = None, conn: Conn | None = None) -> int | None:
+    """Append the event (once per key), settle the reservation, move counters and rollups —
+    in the caller's transaction when given one."""
+    if conn is None:
+        with transaction() as own:
+            return record(usage, reservation_id, own)
+    row = conn.execute(
+        "select private.record_usage(%s, %s) as id", (Jsonb(usage.as_event()), reservation_id)
+    ).fetchone()
     return row["id"] if row else None
 
 

@@ -14,7 +14,7 @@ from voxflow.blueprints.auth import body
 from voxflow.config import Settings
 from voxflow.db import Conn, transaction
 from voxflow.errors import ApiError
-from voxflow.guard import caller, require_user, user_transaction
+from voxflow.guard import caller, require_user
 from voxflow.providers import ProviderError, deepgram, groq, twilio
 
 bp = Blueprint("runtime", __name__, url_prefix="/functions/v1")
@@ -51,10 +51,10 @@ def provider_failure(exc: ProviderError) -> ApiError:
 
 
 def agent_for_caller(agent_id: Any) -> dict[str, Any]:
-    """The caller's agent (RLS decides what they can see), ready to be called."""
+    """The caller's own agent, ready to be called (require_user has already checked them)."""
     if not isinstance(agent_id, int) or isinstance(agent_id, bool):
         raise ApiError(400, "validation_failed", "agent_id must be the agent's numeric id")
-    with user_transaction() as conn:
+    with transaction() as conn:
         agent = conn.execute(
             "select * from public.agents where id = %s and user_id = %s",
             (agent_id, caller().user_id),
@@ -117,45 +117,48 @@ def conversation_for(
 def chat_turn(
     user_id: str,
     agent: dict[str, Any],
-    conversation_id: str,
-    history: list[dict[str, str]],
+    conversation_id: Any,
     message: str,
     key: str,
     *,
     reserve: bool = True,
-) -> tuple[str, metering.Usage]:
-    """One LLM turn on the owner's Groq key, metered; the messages join the conversation."""
-    credentials = load_key(user_id, "groq")
-    messages = [{"role": "system", "content": agent["system_prompt"] or ""}]
-    messages += history + [{"role": "user", "content": message}]
-    reservation = (
-        metering.reserve(user_id, metering.estimate_tokens(messages, agent["max_tokens"]))
-        if reserve
-        else None
-    )
+) -> tuple[str, str, metering.Usage]:
+    """One LLM turn on the owner's Groq key, metered; both messages join the conversation.
+    Returns (conversation id, reply, usage). Two transactions: before the call (conversation,
+    key, quota hold — committed so concurrent requests see the hold) and after it (usage and
+    messages)."""
+    with transaction() as conn:
+        conversation_id, history = conversation_for(conn, user_id, agent, conversation_id)
+        credentials = keys.load(conn, settings(), user_id, "groq")
+        messages = [{"role": "system", "content": agent["system_prompt"] or ""}]
+        messages += history + [{"role": "user", "content": message}]
+        estimate = metering.estimate_tokens(messages, agent["max_tokens"])
+        reservation = metering.reserve(conn, user_id, estimate) if reserve else None
     usage = metering.Usage(
         user_id, "groq", "llm", agent["llm_model"], key,
         agent_id=agent["id"], conversation_id=conversation_id,
     )  # fmt: skip
     p = settings().providers
     try:
-        with metering.metered(usage, reservation):
-            result = groq.chat(
-                credentials["api_key"], p.groq_base_url, agent["llm_model"], messages,
-                agent["temperature"], agent["max_tokens"], p.timeout_seconds,
-            )  # fmt: skip
-            usage.input_tokens, usage.output_tokens = result.input_tokens, result.output_tokens
-            usage.latency_ms = result.latency_ms
+        result = groq.chat(
+            credentials["api_key"], p.groq_base_url, agent["llm_model"], messages,
+            agent["temperature"], agent["max_tokens"], p.timeout_seconds,
+        )  # fmt: skip
     except ProviderError as exc:
+        usage.success, usage.error_code = False, f"provider_{exc.kind}"
+        metering.record(usage, reservation)  # what it consumed (nothing), and the hold back
         raise provider_failure(exc) from exc
+    usage.input_tokens, usage.output_tokens = result.input_tokens, result.output_tokens
+    usage.latency_ms = result.latency_ms
     with transaction() as conn:
+        metering.record(usage, reservation, conn)
         for role, content in (("user", message), ("assistant", result.text)):
             conn.execute(
                 "insert into public.conversation_messages (conversation_id, user_id, role, "
                 "content) values (%s, %s, %s, %s)",
                 (conversation_id, user_id, role, content),
             )
-    return result.text, usage
+    return conversation_id, result.text, usage
 
 
 def text_field(data: dict[str, Any], name: str, limit: int) -> str:
@@ -176,14 +179,10 @@ def agent_chat() -> ResponseReturnValue:
     data = body()
     message = text_field(data, "message", MAX_MESSAGE_CHARS)
     agent = agent_for_caller(data.get("agent_id"))
-    user_id = str(caller().user_id)
-    with transaction() as conn:
-        conversation_id, history = conversation_for(
-            conn, user_id, agent, data.get("conversation_id")
-        )
-    reply, usage = chat_turn(
-        user_id, agent, conversation_id, history, message, metering.idempotency_key("chat")
-    )
+    conversation_id, reply, usage = chat_turn(
+        str(caller().user_id), agent, data.get("conversation_id"), message,
+        metering.idempotency_key("chat"),
+    )  # fmt: skip
     return jsonify(
         conversation_id=conversation_id,
         reply=reply,

@@ -161,16 +161,10 @@ def gather_result(agent_id: int) -> ResponseReturnValue:
         return twiml(speak_or_say(agent, reply, f"{key}:tts"), gather(agent), "<Hangup/>")
     if (conversation["turn_budget"] or 0) <= 0:
         return twiml(say("We have reached the limit for this call. Goodbye."), "<Hangup/>")
-    with transaction() as conn:
-        history = conn.execute(
-            "select role, content from public.conversation_messages where conversation_id = %s "
-            "order by id",
-            (conversation["id"],),
-        ).fetchall()
     # A call in progress may finish: its turns were budgeted when it started.
-    reply, _usage = chat_turn(
-        str(agent["user_id"]), agent, str(conversation["id"]),
-        [dict(m) for m in history][-20:], speech, f"{key}:llm", reserve=False,
+    _conversation, reply, _usage = chat_turn(
+        str(agent["user_id"]), agent, str(conversation["id"]), speech, f"{key}:llm",
+        reserve=False,
     )  # fmt: skip
     with transaction() as conn:
         conn.execute(
