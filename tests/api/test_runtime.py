@@ -555,3 +555,11 @@ def test_without_redis_replicas_share_counts_in_postgres(
             "select sum(hits) from private.rate_limit_hits where bucket = %s", (f"user:{user.id}",)
         ).fetchone()
     assert counted[0] >= 8, "the count lives in Postgres"
+
+
+def test_admins_get_the_most_generous_rate(api: Api, admin: User, user: User) -> None:
+    """Admins drive the dashboards: they are not held to the Free plan's 60 a minute."""
+    as_admin = api.get(f"{REST}/agents", headers=admin.headers)
+    as_user = api.get(f"{REST}/agents", headers=user.headers)
+    assert as_user.headers["X-RateLimit-Limit"] == "60"
+    assert as_admin.headers["X-RateLimit-Limit"] == "3000"

@@ -370,6 +370,7 @@ def test_deleting_an_account_removes_every_row_of_the_user(
         "public.profiles", "public.agents", "public.calls", "private.provider_keys",
         "public.notifications", "public.subscriptions", "private.sessions",
     }  # fmt: skip
+    assert api.login(user.email, "Wrong-password-1").status_code == 400  # audited by email
     wrong = api.delete("/functions/v1/account", headers=user.headers, json={"password": "nope"})
     assert wrong.status_code == 400
     done = api.delete("/functions/v1/account", headers=user.headers, json={"password": PASSWORD})
