@@ -40,7 +40,7 @@ from bench.tenants import Roster, Tenant
 PHASE_GAP = 0.5  # seconds at the start of each phase whose requests are not counted
 TURNS_PER_CONVERSATION = 4
 
-Action = Callable[["Tenant_"], None]
+Action = Callable[[Any], None]  # a TenantUser or an AdminUser action
 ROSTER: Roster
 TENANTS = itertools.count()
 ADMINS = itertools.count()
@@ -98,7 +98,7 @@ class Base(FastHttpUser):
         self.client.get(path, name=name, headers=self.headers(**extra))
 
 
-class Tenant_(Base):  # noqa: N801 - locust shows the class name; the trailing _ avoids a clash
+class TenantUser(Base):
     """A signed-in customer: reads, agent edits, chats with an agent."""
 
     actions: list[tuple[Action, int]] = []
@@ -121,7 +121,7 @@ class Tenant_(Base):  # noqa: N801 - locust shows the class name; the trailing _
         random.choices(actions, weights)[0](self)
 
 
-class Admin(Base):
+class AdminUser(Base):
     """An admin on the analytics pages."""
 
     actions: list[tuple[Action, int]] = []
@@ -133,28 +133,28 @@ class Admin(Base):
     @task
     def act(self) -> None:
         actions, weights = zip(*self.actions, strict=True)
-        random.choices(actions, weights)[0](self)  # type: ignore[arg-type]
+        random.choices(actions, weights)[0](self)
 
 
-def read_agents(u: Tenant_) -> None:
+def read_agents(u: TenantUser) -> None:
     u.get("/rest/v1/agents?select=*&order=created_at.desc", "GET agents")
 
 
-def read_agents_filtered(u: Tenant_) -> None:
+def read_agents_filtered(u: TenantUser) -> None:
     u.get(
         f"/rest/v1/agents?select=*&user_id=eq.{u.me.user_id}&order=created_at.desc",
         "GET agents?user_id=eq",
     )
 
 
-def read_agents_norls(u: Tenant_) -> None:
+def read_agents_norls(u: TenantUser) -> None:
     u.get(
         f"/rest/v1/bench_agents_norls?select=*&user_id=eq.{u.me.user_id}&order=created_at.desc",
         "GET bench_agents_norls?user_id=eq",
     )
 
 
-def read_agents_direct(u: Tenant_) -> None:
+def read_agents_direct(u: TenantUser) -> None:
     """PostgREST itself, without nginx and the rate-limit check."""
     u.client.get(
         f"{ROSTER.rest_url}/agents?select=*&order=created_at.desc",
@@ -163,15 +163,15 @@ def read_agents_direct(u: Tenant_) -> None:
     )
 
 
-def read_usage(u: Tenant_) -> None:
+def read_usage(u: TenantUser) -> None:
     u.get("/rest/v1/usage_summary", "GET usage_summary")
 
 
-def read_notifications(u: Tenant_) -> None:
+def read_notifications(u: TenantUser) -> None:
     u.get("/rest/v1/notifications?select=*&order=created_at.desc&limit=20", "GET notifications")
 
 
-def mark_read(u: Tenant_) -> None:
+def mark_read(u: TenantUser) -> None:
     if not u.me.notification_ids:
         return read_notifications(u)
     target = random.choice(u.me.notification_ids)
@@ -183,7 +183,7 @@ def mark_read(u: Tenant_) -> None:
     )
 
 
-def write_step(u: Tenant_) -> None:
+def write_step(u: TenantUser) -> None:
     """One step of create -> update -> delete, so every user's agent count stays level."""
     if u.agent_id is None:
         with u.client.post(
@@ -215,7 +215,7 @@ def write_step(u: Tenant_) -> None:
     u.agent_id = None
 
 
-def chat(u: Tenant_) -> None:
+def chat(u: TenantUser) -> None:
     """POST /functions/v1/agent-chat: a few turns per conversation, then a new one."""
     body: dict[str, Any] = {
         "agent_id": random.choice(u.me.agent_ids),
@@ -242,7 +242,7 @@ def chat(u: Tenant_) -> None:
             u.conversation = None
 
 
-def chat_direct(u: Tenant_) -> None:
+def chat_direct(u: TenantUser) -> None:
     """What the sidecar sends the (fake) provider, sent straight to it."""
     u.client.post(
         f"{ROSTER.fakes_url}/groq/openai/v1/chat/completions",
@@ -260,11 +260,11 @@ def chat_direct(u: Tenant_) -> None:
     )
 
 
-def admin_totals(u: Admin) -> None:
+def admin_totals(u: AdminUser) -> None:
     u.get("/rest/v1/platform_totals", "GET admin.platform_totals", **{"Accept-Profile": "admin"})
 
 
-def admin_trends(u: Admin) -> None:
+def admin_trends(u: AdminUser) -> None:
     since = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
     u.get(
         f"/rest/v1/daily_trends?day=gte.{since}&order=day",
@@ -273,7 +273,7 @@ def admin_trends(u: Admin) -> None:
     )
 
 
-def admin_search(u: Admin) -> None:
+def admin_search(u: AdminUser) -> None:
     term = random.choice(ROSTER.search_terms)
     u.get(
         f"/rest/v1/users_overview?search=ilike.*{term}*&order=cost_usd.desc&limit=50",
@@ -282,7 +282,7 @@ def admin_search(u: Admin) -> None:
     )
 
 
-def admin_page(u: Admin) -> None:
+def admin_page(u: AdminUser) -> None:
     offset = 50 * random.randrange(max(len(ROSTER.tenants) // 50, 1))
     u.get(
         f"/rest/v1/users_overview?order=last_active_at.desc.nullslast&limit=50&offset={offset}",
@@ -349,21 +349,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ROSTER = Roster.load(args.roster)
     CLOCK["rate"] = 0.0 if args.closed else args.rate
     CLOCK["admin_rate"] = 0.0 if args.closed else args.admin_rate
-    Tenant_.wait_time = constant(0) if args.closed else poisson(args.rate)
-    Tenant_.host = ROSTER.api_url
-    Admin.wait_time = constant(0) if args.closed else poisson(args.admin_rate)
-    Admin.host = ROSTER.api_url
+    TenantUser.wait_time = constant(0) if args.closed else poisson(args.rate)
+    TenantUser.host = ROSTER.api_url
+    AdminUser.wait_time = constant(0) if args.closed else poisson(args.admin_rate)
+    AdminUser.host = ROSTER.api_url
     classes: list[type[Base]]
     if args.scenario == "analytics":
-        Admin.actions, classes = ANALYTICS, [Admin]
+        AdminUser.actions, classes = ANALYTICS, [AdminUser]
     elif args.scenario == "mixed":
-        Tenant_.actions, Admin.actions = MIXED, ANALYTICS
-        Admin.fixed_count = max(1, args.users // 100)
-        classes = [Tenant_, Admin]
+        TenantUser.actions, AdminUser.actions = MIXED, ANALYTICS
+        AdminUser.fixed_count = max(1, args.users // 100)
+        classes = [TenantUser, AdminUser]
     elif args.scenario == "phases":
-        classes = [Tenant_]
+        classes = [TenantUser]
     else:
-        Tenant_.actions, classes = SCENARIOS[args.scenario], [Tenant_]
+        TenantUser.actions, classes = SCENARIOS[args.scenario], [TenantUser]
 
     env = Environment(user_classes=classes)  # type: ignore[arg-type]
     samples: list[tuple[float, str, float, int]] = []

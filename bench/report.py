@@ -351,7 +351,7 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None) -> str:
         "| --- | --- | --- |",
         *[f"| {t['target']} | {t['measured']} | {mark(t['pass'])} |" for t in targets],
         "",
-        "## Scenarios (fixed arrival rate: about 1 request a second per active user)",
+        "## Scenarios (open loop: a Poisson stream of about 1 request a second per active user)",
         "",
         "| scenario | request | active users | req/s | p50 ms | p95 ms | p99 ms | errors |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -516,9 +516,9 @@ def noise_line(results: dict[str, Any]) -> str:
 
 def plan_gist(plan: str) -> str:
     scans = [
-        line.strip().split(" (")[0].lstrip("-> ")
+        line.strip().removeprefix("->").strip().split(" (")[0]
         for line in plan.splitlines()
-        if "Scan" in line and "->" in line or line.lstrip().startswith("Seq Scan")
+        if " Scan " in f" {line.strip().removeprefix('->').strip()}"
     ]
     triggers = [line.strip() for line in plan.splitlines() if line.startswith("Trigger")]
     if triggers:

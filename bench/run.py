@@ -1,16 +1,16 @@
 """`make bench`: start a stack of our own, fill it, put it under load, write the results.
 
     python -m bench.run --size S          # ~4 minutes: the one `make bench` runs
-    python -m bench.run --size M          # ~15 minutes
-    python -m bench.run --size L          # seeding ~10 minutes, then ~25 minutes of load
+    python -m bench.run --size M          # ~12 minutes
+    python -m bench.run --size L          # seeding ~10 minutes, then ~20 minutes of load
 
 Writes bench/results/<date>-<size>.json (git-ignored), .md and .png. The stack runs with
 --fake-providers (zero latency) in /tmp/voxflow-bench on free ports and is torn down at the end,
 also on failure or Ctrl-C (--keep leaves it running to look around).
 
-Scenarios run at a fixed arrival rate (about one request a second per active user); ratios
-are measured side by side, alternating A and B in short phases (ABBA...) so that whatever
-else the machine does hits both sides alike.
+Scenarios run open loop: each active user sends a Poisson stream of about one request a
+second (bench/loadgen.py). Ratios are measured side by side, alternating A and B in short
+phases (ABBA...) so that whatever else the machine does hits both sides alike.
 """
 
 from __future__ import annotations

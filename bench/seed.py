@@ -26,8 +26,10 @@ counted here with numpy: private.latency_histogram() costs a subquery per event.
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import json
+import os
 import sys
 import time
 import uuid
@@ -131,8 +133,6 @@ class Target:
             raise SystemExit(f"no running stack in {state_dir} (start one with `voxflow up`)")
         info = json.loads(running.read_text())
         secrets = json.loads((state_dir / "secrets.json").read_text())
-        import base64
-
         return cls(info["db_url"], base64.b64decode(secrets["master_key"]), 1)
 
 
@@ -188,16 +188,8 @@ def iso(values: np.ndarray) -> np.ndarray:
     return np.datetime_as_string(values.astype("datetime64[us]"), unit="us")
 
 
-def days_of(values: np.ndarray) -> np.ndarray:
-    return np.datetime_as_string(values.astype("datetime64[D]"), unit="D")
-
-
 def months_of(values: np.ndarray) -> np.ndarray:
     return np.datetime_as_string(values.astype("datetime64[M]").astype("datetime64[D]"), unit="D")
-
-
-def nullable(value: object) -> str:
-    return "\\N" if value is None else str(value)
 
 
 def copy_rows(conn: psycopg.Connection, table: str, columns: str, lines: Iterable[str]) -> int:
@@ -1171,8 +1163,6 @@ def main(argv: list[str] | None = None) -> None:
     size = SIZES[args.size] if args.size else Size(args.users or 100, args.events or 100_000)
     users = args.users or size.users
     events = args.events if args.events is not None else size.events
-    import os
-
     state_dir = args.state_dir or Path(os.environ.get("VOXFLOW_STATE_DIR", ".voxflow"))
     target = Target.from_state_dir(state_dir.resolve())
     print(f"seeding {users} users and {events} usage events", flush=True)
