@@ -5,7 +5,7 @@ alter table public.agents enable row level security;
 drop policy if exists "owners and admins read agents" on public.agents;
 create policy "owners and admins read agents" on public.agents
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "owners create agents" on public.agents;
 create policy "owners create agents" on public.agents

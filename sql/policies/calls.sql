@@ -5,7 +5,7 @@ alter table public.calls enable row level security;
 drop policy if exists "owners and admins read calls" on public.calls;
 create policy "owners and admins read calls" on public.calls
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "the sidecar reads calls" on public.calls;
 create policy "the sidecar reads calls" on public.calls

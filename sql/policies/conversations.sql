@@ -3,7 +3,7 @@
 drop policy if exists "owners and admins read conversations" on public.conversations;
 create policy "owners and admins read conversations" on public.conversations
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "the sidecar reads conversations" on public.conversations;
 create policy "the sidecar reads conversations" on public.conversations
@@ -16,7 +16,7 @@ for insert to voxflow_sidecar with check (true);
 drop policy if exists "owners and admins read messages" on public.conversation_messages;
 create policy "owners and admins read messages" on public.conversation_messages
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "the sidecar reads messages" on public.conversation_messages;
 create policy "the sidecar reads messages" on public.conversation_messages

@@ -3,7 +3,7 @@
 drop policy if exists "owners and admins read notifications" on public.notifications;
 create policy "owners and admins read notifications" on public.notifications
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "owners mark their notifications read" on public.notifications;
 create policy "owners mark their notifications read" on public.notifications

@@ -1,4 +1,6 @@
--- public.profiles: users see and rename their own profile; admins read everyone's.
+-- public.profiles: users see and rename their own profile; admins read everyone's. Unlike
+-- the other tables this keeps the OR form: tenants read their profile by id (the views filter
+-- on it), and admin.users_overview's trigram search plans best from this shape.
 -- Role, plan, status and limits have no column grant for users (see the accounts migration).
 drop policy if exists "owners and admins read profiles" on public.profiles;
 create policy "owners and admins read profiles" on public.profiles

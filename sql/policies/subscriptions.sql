@@ -3,4 +3,4 @@
 drop policy if exists "owners and admins read subscriptions" on public.subscriptions;
 create policy "owners and admins read subscriptions" on public.subscriptions
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));

@@ -3,27 +3,27 @@
 drop policy if exists "owners and admins read usage events" on public.usage_events;
 create policy "owners and admins read usage events" on public.usage_events
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "owners and admins read usage counters" on public.usage_counters;
 create policy "owners and admins read usage counters" on public.usage_counters
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "owners and admins read daily usage" on public.usage_daily;
 create policy "owners and admins read daily usage" on public.usage_daily
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "owners and admins read quota warnings" on public.quota_warnings;
 create policy "owners and admins read quota warnings" on public.quota_warnings
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "owners and admins read period summaries" on public.period_summaries;
 create policy "owners and admins read period summaries" on public.period_summaries
 for select to authenticated
-using (user_id = (select auth.uid()) or (select private.is_admin()));
+using (user_id = any((select private.visible_user_ids())::uuid []));
 
 drop policy if exists "users read the price book" on public.price_book;
 create policy "users read the price book" on public.price_book
