@@ -6,12 +6,13 @@ here touches migrations: the product owner decides what to change.
     python -m bench.whatif --state-dir /tmp/voxflow-bench
     VOXFLOW_STATE_DIR=/tmp/voxflow-bench .venv/bin/voxflow down && rm -rf /tmp/voxflow-bench
 
-1. Tenant list reads: the read policies of public.agents and public.notifications are
-   `user_id = (select auth.uid()) or (select private.is_admin())`. The OR with a parameter
-   keeps the planner from using the user_id index, so every list read scans the whole table.
-   Tried: the owner-only policy a tenant needs (admins would read through another role).
-2. Deleting an agent: usage_events.agent_id references agents ON DELETE SET NULL without an
-   index, so each delete scans every usage partition. Tried: an index on (agent_id).
+1. Tenant list reads: read policies written `user_id = (select auth.uid()) or (select
+   private.is_admin())` keep the planner from using the user_id index (the OR with a run-time
+   value), so every list read scans the whole table. Tried: the owner-only policy a tenant
+   needs, against whatever the product's policy is now (restored afterwards).
+2. Deleting an agent: usage_events.agent_id references agents ON DELETE SET NULL; without an
+   index each delete scans every usage partition. Tried: an index on (agent_id), unless the
+   product has one already.
 """
 
 from __future__ import annotations
@@ -32,29 +33,51 @@ POLICIES = {
     "agents": "owners and admins read agents",
     "notifications": "owners and admins read notifications",
 }
+OWNER_ONLY = "user_id = (select auth.uid())"
 
 
-def owner_only(conn: psycopg.Connection, on: bool) -> None:
+def current_policies(conn: psycopg.Connection) -> dict[str, str]:
+    """The read policies' expressions as the product defines them now (restored afterwards)."""
+    found = {}
     for table, name in POLICIES.items():
-        if on:
-            conn.execute(f'alter policy "{name}" on public.{table} '
-                         "using (user_id = (select auth.uid()))")  # fmt: skip
-        else:
-            conn.execute(
-                f'alter policy "{name}" on public.{table} '
-                "using (user_id = (select auth.uid()) or (select private.is_admin()))"
-            )
+        row = conn.execute(
+            "select qual from pg_policies where schemaname = 'public' and tablename = %s "
+            "and policyname = %s",
+            (table, name),
+        ).fetchone()
+        if row:
+            found[table] = str(row[0])
+    return found
 
 
-def agent_index(conn: psycopg.Connection, on: bool) -> None:
+def owner_only(conn: psycopg.Connection, on: bool, product: dict[str, str]) -> None:
+    for table, name in POLICIES.items():
+        if table in product:
+            expression = OWNER_ONLY if on else product[table]
+            conn.execute(f'alter policy "{name}" on public.{table} using ({expression})')
+
+
+def has_agent_index(conn: psycopg.Connection) -> bool:
+    row = conn.execute(
+        "select exists (select 1 from pg_index as i join pg_attribute as a "
+        "on a.attrelid = i.indrelid and a.attnum = i.indkey[0] "
+        "where i.indrelid = 'public.usage_events'::regclass and a.attname = 'agent_id')"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def agent_index(conn: psycopg.Connection, on: bool, product: dict[str, str]) -> None:
     if on:
-        conn.execute("create index if not exists bench_usage_events_agent_id_idx "
-                     "on public.usage_events (agent_id)")  # fmt: skip
+        conn.execute(
+            "create index if not exists bench_usage_events_agent_id_idx "
+            "on public.usage_events (agent_id)"
+        )
     else:
         conn.execute("drop index if exists public.bench_usage_events_agent_id_idx")
 
 
-EXPERIMENTS: list[tuple[str, Callable[[psycopg.Connection, bool], None], tuple[str, ...]]] = [
+Toggle = Callable[[psycopg.Connection, bool, dict[str, str]], None]
+EXPERIMENTS: list[tuple[str, Toggle, tuple[str, ...]]] = [
     ("owner-only read policy on agents and notifications", owner_only,
      ("agents_rls", "notifications_rls")),
     ("index on usage_events (agent_id)", agent_index, ("create_delete_agent",)),
@@ -62,24 +85,29 @@ EXPERIMENTS: list[tuple[str, Callable[[psycopg.Connection, bool], None], tuple[s
 
 
 def measure(db_url: str, users: int, seconds: float, rounds: int) -> list[dict[str, Any]]:
-    found = []
+    found: list[dict[str, Any]] = []
     with psycopg.connect(db_url, autocommit=True) as conn:
+        product = current_policies(conn)
         for title, toggle, scripts in EXPERIMENTS:
+            if toggle is agent_index and has_agent_index(conn):
+                found.append({"fix": title, "already": True})
+                continue
             runs: dict[tuple[str, bool], list[dict[str, Any]]] = {}
             try:
                 for r in range(rounds):
                     for fixed in (False, True) if r % 2 == 0 else (True, False):
-                        toggle(conn, fixed)
+                        toggle(conn, fixed, product)
                         conn.execute("analyze public.agents, public.notifications")
                         for script in scripts:
                             result = pgbench.run(db_url, script, users, seconds)
                             result["cpu"] = {}
                             runs.setdefault((script, fixed), []).append(result)
             finally:
-                toggle(conn, False)
+                toggle(conn, False, product)
             for script in scripts:
                 before, after = pool(runs[(script, False)]), pool(runs[(script, True)])
                 found.append({"fix": title, "script": script, "before": before, "after": after})
+        found.append({"policies": product})
     return found
 
 
@@ -92,11 +120,17 @@ def markdown(found: list[dict[str, Any]], users: int) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for f in found:
-        b, a = f["before"], f["after"]
-        lines.append(
-            f"| {f['fix']} | {f['script']} | {b['rps']:.0f} | {a['rps']:.0f} | "
-            f"{b['mean']:.2f} / {b['p95']:.2f} | {a['mean']:.2f} / {a['p95']:.2f} |"
-        )
+        if f.get("already"):
+            lines.append(f"| {f['fix']} | already in the product | | | | |")
+        elif "script" in f:
+            b, a = f["before"], f["after"]
+            lines.append(
+                f"| {f['fix']} | {f['script']} | {b['rps']:.0f} | {a['rps']:.0f} | "
+                f"{b['mean']:.2f} / {b['p95']:.2f} | {a['mean']:.2f} / {a['p95']:.2f} |"
+            )
+    policies = next((f["policies"] for f in found if "policies" in f), {})
+    lines += ["", "Before = the product's read policies at the time:", ""]
+    lines += [f"- {table}: `{qual}`" for table, qual in policies.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -112,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     users = int(row[0]) if row else 0
     found = measure(info["db_url"], users, args.seconds, args.rounds)
     text = markdown(found, users)
-    out = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-whatif-{users}-tenants.md"
+    out = RESULTS / f"{datetime.now(UTC):%Y-%m-%d-%H%M}-whatif-{users}-tenants.md"
     out.write_text(text)
     print(text)
     print(f"written to {out}")
