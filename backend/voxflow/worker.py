@@ -22,10 +22,12 @@ POLL_SECONDS = 5.0
 
 def prune(conn: psycopg.Connection[Any]) -> None:
     with conn.transaction():
+        # Throttle buckets keep two windows of their rule; the limiter's per-user and per-IP
+        # buckets (one-minute windows, no rule row) two minutes.
         conn.execute(
-            "delete from private.rate_limit_hits h using private.rate_limit_rules r "
-            "where h.bucket like r.rule || ':%%' "
-            "and h.window_start < now() - make_interval(secs => 2 * r.window_seconds)"
+            "delete from private.rate_limit_hits h where h.window_start < now() - make_interval("
+            "secs => 2 * coalesce((select r.window_seconds from private.rate_limit_rules r "
+            "where h.bucket like r.rule || ':%%'), 60))"
         )
 
 

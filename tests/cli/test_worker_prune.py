@@ -1,0 +1,22 @@
+"""The worker prunes expired rate-limit counts, the limiter's own buckets included."""
+
+from __future__ import annotations
+
+from tests.conftest import StackInfo
+from voxflow.worker import prune
+
+
+def test_prune_removes_expired_limiter_and_throttle_buckets(stack: StackInfo) -> None:
+    with stack.connect() as conn:
+        conn.execute(
+            "insert into private.rate_limit_hits (bucket, window_start, hits) values "
+            "('user:prune-old', now() - interval '10 minutes', 3), "
+            "('user:prune-new', now(), 3), "
+            "('login_failures_per_ip:prune-old', now() - interval '1 hour', 3), "
+            "('login_failures_per_ip:prune-new', now() - interval '20 minutes', 3)"
+        )
+        prune(conn)
+        left = conn.execute(
+            "select bucket from private.rate_limit_hits where bucket like '%%prune-%%' order by 1"
+        ).fetchall()
+    assert left == [("login_failures_per_ip:prune-new",), ("user:prune-new",)]
