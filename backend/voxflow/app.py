@@ -14,7 +14,7 @@ from flask import Flask, Response, g, request
 from voxflow import errors
 from voxflow.config import Settings, load_settings
 from voxflow.db import make_pool
-from voxflow.limiter import RateLimiter, enforce
+from voxflow.limiter import AuthRequestGate, RateLimiter, enforce
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -80,10 +80,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     errors.register(app)
 
-    from voxflow import limiter
     from voxflow.blueprints import account, auth, keys, runtime, twilio
 
-    app.register_blueprint(limiter.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(keys.bp)
     app.register_blueprint(account.bp)
@@ -93,4 +91,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     from voxflow.blueprints import admin
 
     app.register_blueprint(admin.bp)
+    app.wsgi_app = AuthRequestGate(app)  # type: ignore[method-assign]
     return app

@@ -89,6 +89,14 @@ _HTTP_CODES = {
 }
 
 
+def log_unexpected(err: BaseException) -> None:
+    """Log where it happened, never the traceback text (it can carry SQL or secrets)."""
+    ours = [f for f in traceback.extract_tb(err.__traceback__) if "/voxflow/" in f.filename]
+    frame = ours[-1] if ours else None
+    where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "?"
+    log.error("unhandled error", extra={"error_type": type(err).__name__, "where": where})
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _domain(err: ApiError) -> Response:
@@ -110,14 +118,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
-        # Log where it happened, never the traceback text (it can carry SQL or secrets).
-        ours = [f for f in traceback.extract_tb(err.__traceback__) if "/voxflow/" in f.filename]
-        frame = ours[-1] if ours else None
-        where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "?"
-        log.error(
-            "unhandled error",
-            extra={"error_type": type(err).__name__, "where": where},
-        )
+        log_unexpected(err)
         return render(
             ApiError(
                 500,

@@ -491,8 +491,6 @@ class Stack:
                 "--threads",
                 "8",
                 "--no-control-socket",
-                "--access-logfile",
-                "-",
                 "voxflow.app:create_app()",
             ],
             self.sidecar_env(),

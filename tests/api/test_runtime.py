@@ -3,6 +3,7 @@ the owner's own keys, metered, held to the plan's quota and rate; Twilio webhook
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 import pytest
 import requests
 from psycopg.types.json import Jsonb
@@ -563,3 +565,22 @@ def test_admins_get_the_most_generous_rate(api: Api, admin: User, user: User) ->
     as_user = api.get(f"{REST}/agents", headers=user.headers)
     assert as_user.headers["X-RateLimit-Limit"] == "60"
     assert as_admin.headers["X-RateLimit-Limit"] == "3000"
+
+
+def test_a_token_stops_counting_as_its_user_once_it_expires(
+    api: Api, user: User, stack: StackInfo
+) -> None:
+    """The gate remembers each token's subject (verifying costs more than counting). It counts
+    a token as its user exactly as long as PostgREST serves it (30 s of clock-skew allowance
+    past `exp`), then by the caller's IP, never on the user's plan from memory."""
+    secret = json.loads((stack.state_dir / "secrets.json").read_text())["jwt_secret"]
+    claims = jwt.decode(user.access_token, options={"verify_signature": False})
+    expiry = int(time.time()) - 28  # expired, but inside the allowance for 2 more seconds
+    late = jwt.encode({**claims, "exp": expiry}, secret, algorithm="HS256")
+    headers = {**user.headers, "Authorization": f"Bearer {late}"}
+    served = api.get(f"{REST}/agents", headers=headers)
+    assert served.status_code == 200 and served.headers["X-RateLimit-Limit"] == "60"
+    time.sleep(max(0.0, expiry + 30 - time.time()) + 0.5)  # past the allowance
+    refused = api.get(f"{REST}/agents", headers=headers)
+    assert refused.status_code == 401
+    assert refused.headers["X-RateLimit-Limit"] == "300"  # counted per IP, as anonymous
