@@ -46,6 +46,10 @@ def as_user(claims: dict[str, Any]) -> Iterator[Conn]:
     """A transaction that runs as PostgREST would for this JWT: role `authenticated` with the
     claims in request.jwt.claims, so every RLS policy applies."""
     with transaction() as conn:
-        conn.execute("set local role authenticated")
-        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        # One round trip, as PostgREST does it: set_config('role', ..., true) is SET LOCAL ROLE.
+        conn.execute(
+            "select set_config('role', 'authenticated', true), "
+            "set_config('request.jwt.claims', %s, true)",
+            (json.dumps(claims),),
+        )
         yield conn

@@ -50,15 +50,22 @@ def provider_failure(exc: ProviderError) -> ApiError:
     return ApiError(502, "provider_error", f"{name} failed: {exc.message}")
 
 
-def agent_for_caller(agent_id: Any) -> dict[str, Any]:
-    """The caller's own agent, ready to be called (require_user has already checked them)."""
-    if not isinstance(agent_id, int) or isinstance(agent_id, bool):
+def agent_id_of(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
         raise ApiError(400, "validation_failed", "agent_id must be the agent's numeric id")
-    with transaction() as conn:
-        agent = conn.execute(
-            "select * from public.agents where id = %s and user_id = %s",
-            (agent_id, caller().user_id),
-        ).fetchone()
+    return value
+
+
+def agent_for_caller(agent_id: int, conn: Conn | None = None) -> dict[str, Any]:
+    """The caller's own agent, ready to be called (require_user has already checked them);
+    in the caller's transaction when given one."""
+    if conn is None:
+        with transaction() as own:
+            return agent_for_caller(agent_id, own)
+    agent = conn.execute(
+        "select * from public.agents where id = %s and user_id = %s",
+        (agent_id, caller().user_id),
+    ).fetchone()
     return callable_agent(agent)
 
 
@@ -116,7 +123,7 @@ def conversation_for(
 
 def chat_turn(
     user_id: str,
-    agent: dict[str, Any],
+    agent: dict[str, Any] | int,
     conversation_id: Any,
     message: str,
     key: str,
@@ -124,10 +131,13 @@ def chat_turn(
     reserve: bool = True,
 ) -> tuple[str, str, metering.Usage]:
     """One LLM turn on the owner's Groq key, metered; both messages join the conversation.
-    Returns (conversation id, reply, usage). Two transactions: before the call (conversation,
+    `agent` is the agent's row, or the calling user's agent id to look up here. Returns
+    (conversation id, reply, usage). Two transactions: before the call (agent, conversation,
     key, quota hold — committed so concurrent requests see the hold) and after it (usage and
     messages)."""
     with transaction() as conn:
+        if not isinstance(agent, dict):
+            agent = agent_for_caller(agent, conn)
         conversation_id, history = conversation_for(conn, user_id, agent, conversation_id)
         credentials = keys.load(conn, settings(), user_id, "groq")
         messages = [{"role": "system", "content": agent["system_prompt"] or ""}]
@@ -178,9 +188,9 @@ def text_field(data: dict[str, Any], name: str, limit: int) -> str:
 def agent_chat() -> ResponseReturnValue:
     data = body()
     message = text_field(data, "message", MAX_MESSAGE_CHARS)
-    agent = agent_for_caller(data.get("agent_id"))
     conversation_id, reply, usage = chat_turn(
-        str(caller().user_id), agent, data.get("conversation_id"), message,
+        str(caller().user_id), agent_id_of(data.get("agent_id")), data.get("conversation_id"),
+        message,
         metering.idempotency_key("chat"),
     )  # fmt: skip
     return jsonify(
@@ -215,7 +225,7 @@ def synthesize(user_id: str, agent: dict[str, Any], text: str, key: str) -> tupl
 def agent_speak() -> ResponseReturnValue:
     data = body()
     text = text_field(data, "text", MAX_SPEAK_CHARS)
-    agent = agent_for_caller(data.get("agent_id"))
+    agent = agent_for_caller(agent_id_of(data.get("agent_id")))
     user_id = str(caller().user_id)
     metering.assert_quota(user_id)
     audio, content_type = synthesize(user_id, agent, text, metering.idempotency_key("tts"))
@@ -267,7 +277,7 @@ def start_call() -> ResponseReturnValue:
     if not isinstance(to, str) or not keys.E164.match(to):
         raise ApiError(400, "validation_failed", "to must be a phone number in E.164 form",
                        details="to")  # fmt: skip
-    agent = agent_for_caller(data.get("agent_id"))
+    agent = agent_for_caller(agent_id_of(data.get("agent_id")))
     user_id = str(caller().user_id)
     metering.assert_quota(user_id)
     credentials = load_key(user_id, "twilio")
