@@ -1,4 +1,5 @@
--- admin.platform_totals: the platform at a glance, one row. Users and agents are counted now;
+-- admin.platform_totals: the platform at a glance, one row. Users and agents are counted now
+-- (agents through private.platform_agent_counts(), not the policy's array of every owner);
 -- activity comes from the directory's last-activity index; this month's usage from
 -- private.platform_daily, as of the last fold (`usage_as_of`, at most about a minute old).
 create or replace view admin.platform_totals
@@ -29,9 +30,9 @@ users as (
 
 agents as (
     select
-        count(*) filter (where a.status = 'active') as agents_active,
-        count(*) filter (where a.status = 'suspended_over_limit') as agents_suspended
-    from public.agents as a
+        a.agents_active,
+        a.agents_suspended
+    from private.platform_agent_counts() as a
 )
 
 select

@@ -4,7 +4,7 @@
 -- (tampering detected, redaction survived). Crafted data lives in early 2025 (a past the price
 -- book covers) so the stack's own traffic never mixes in.
 begin;
-select plan(47);
+select plan(49);
 
 -- Run EXPLAIN as the current persona; the plan as text.
 create function tests.plan_of(p_query text)
@@ -118,8 +118,19 @@ select is(
 );
 select is((select count(*) from admin.audit_log), 0::bigint, 'a user reads no audit entries');
 select is((select count(*) from admin.platform_totals), 0::bigint, 'a user gets no platform totals');
+select results_eq(
+    $$select agents_active, agents_suspended from private.platform_agent_counts()$$,
+    $$values (null::bigint, null::bigint)$$,
+    'a user gets no platform-wide agent counts'
+);
 
 select tests.authenticate_as(:'boss');
+select results_eq(
+    $$select agents_active, agents_suspended from private.platform_agent_counts()$$,
+    $$select count(*) filter (where status = 'active'),
+        count(*) filter (where status = 'suspended_over_limit') from public.agents$$,
+    'an admin''s agent counts match what the agents policy lets them read'
+);
 select results_eq(
     $$select email from admin.users_overview where search ilike '%platypus%'$$,
     $$values ('ann@quokka-labs.test')$$,
