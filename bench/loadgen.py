@@ -39,6 +39,7 @@ from bench.tenants import Roster, Tenant
 
 PHASE_GAP = 0.5  # seconds at the start of each phase whose requests are not counted
 TURNS_PER_CONVERSATION = 4
+MAX_FAILURES = 50  # error responses kept per run, as evidence in the report
 
 Action = Callable[[Any], None]  # a TenantUser or an AdminUser action
 ROSTER: Roster
@@ -366,8 +367,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         TenantUser.actions, classes = SCENARIOS[args.scenario], [TenantUser]
 
     env = Environment(user_classes=classes)  # type: ignore[arg-type]
+    expected = {int(s) for s in args.expect.split(",")} if args.expect else set()
     samples: list[tuple[float, str, float, int]] = []
     chats: list[tuple[float, str, float]] = []  # (start, request id, latency) of chat turns
+    failures: list[tuple[float, dict[str, Any]]] = []  # what the first errors said, as evidence
 
     def on_request(
         name: str,
@@ -381,6 +384,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if exception is not None and not status:
             status = 0
         samples.append((start_time or time.time(), name, response_time, int(status)))
+        if not 200 <= status < 400 and status not in expected and len(failures) < MAX_FAILURES:
+            headers = getattr(response, "headers", None) or {}
+            said = getattr(response, "text", None) or repr(exception)
+            failures.append((start_time or time.time(), {
+                "request": name, "status": int(status), "body": str(said)[:300],
+                "request_id": headers.get("X-Request-Id"),
+            }))  # fmt: skip
         if name == "POST agent-chat" and status == 200:
             request_id = response.headers.get("X-Request-Id") if response.headers else None
             if request_id:
@@ -419,8 +429,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": boundaries[-1] - measure_from,
         "cpu": procstat.usage(snapshots[0], snapshots[-1]),
     }
-    expected = {int(s) for s in args.expect.split(",")} if args.expect else set()
     seconds = boundaries[-1] - measure_from
+    result["error_samples"] = [f for at, f in failures if measure_from <= at < boundaries[-1]]
     # Chat turns by request id: the sidecar records each provider call's own latency under
     # the same id, so bench.run can subtract it and get our overhead per request.
     result["chat_turns"] = [

@@ -308,6 +308,25 @@ def total_errors(results: dict[str, Any]) -> int:
     return count
 
 
+def table_text(text: str, limit: int = 200) -> str:
+    """One line, short, and safe inside a Markdown table cell."""
+    return " ".join(text.split())[:limit].replace("|", "\\|")
+
+
+def error_samples(results: dict[str, Any], limit: int = 10) -> list[dict[str, Any]]:
+    """The first unexpected answers of each run, with where they happened."""
+    runs = [(f"scenario {name}", run) for name, run in results["scenarios"].items()]
+    runs += [(f"mixed @ {step['users']}", step) for step in results["mixed"]["steps"]]
+    runs += [(f"ratio {name}", run) for name, run in results["ratios"].items()]
+    found = [
+        {"where": where, **sample}
+        for where, run in runs
+        if isinstance(run, dict)
+        for sample in run.get("error_samples", [])
+    ]
+    return found[:limit]
+
+
 # --- output -------------------------------------------------------------------------------------
 
 
@@ -454,6 +473,20 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None) -> str:
         ],
         "",
     ]
+    samples = error_samples(results)
+    if samples:
+        lines += [
+            "## Errors (the first few, as the client saw them)",
+            "",
+            "| where | request | status | request id | body |",
+            "| --- | --- | ---: | --- | --- |",
+            *[
+                f"| {e['where']} | {e['request']} | {e['status']} | {e['request_id'] or ''} | "
+                f"`{table_text(e['body'])}` |"
+                for e in samples
+            ],
+            "",
+        ]
     if growth:
         lines += [
             f"## Growth: p95 at size {size} against size S ({baseline['meta']['date']})",
