@@ -47,7 +47,7 @@ def classify(cmdline: str) -> str:
 class Snapshot:
     at: float
     machine_busy: int  # ticks, all cores
-    by_group: dict[str, int]
+    by_pid: dict[int, tuple[str, int]]  # pid -> (group, CPU ticks so far)
 
 
 def machine_busy_ticks() -> int:
@@ -75,21 +75,25 @@ def snapshot(roots: list[int]) -> Snapshot:
         if pid not in ours:
             ours.add(pid)
             todo.extend(children.get(pid, []))
-    by_group: dict[str, int] = {}
-    for pid in ours:
-        group = classify(table[pid][2])
-        by_group[group] = by_group.get(group, 0) + table[pid][1]
-    return Snapshot(time.monotonic(), machine_busy_ticks(), by_group)
+    by_pid = {pid: (classify(table[pid][2]), table[pid][1]) for pid in ours}
+    return Snapshot(time.monotonic(), machine_busy_ticks(), by_pid)
 
 
 def usage(before: Snapshot, after: Snapshot) -> dict[str, float]:
-    """Percent of one core per group between two snapshots (200 = both cores of two); a
-    process that started or ended in between counts from zero. `other` is the rest."""
+    """Percent of one core per group between two snapshots (200 = both cores of two). Counted
+    per process: one that started in between counts from zero; one that ended in between is
+    lost (its time shows as `other`) rather than taking its whole past off its group, as a
+    per-group sum did when a long-lived Postgres backend exited. `other` is the rest."""
     seconds = max(after.at - before.at, 1e-6)
+    ticks: dict[str, int] = {}
+    for pid, (group, now) in after.by_pid.items():
+        earlier = before.by_pid.get(pid, (group, 0))[1]
+        if earlier > now:  # its pid was reused by a new process
+            earlier = 0
+        ticks[group] = ticks.get(group, 0) + now - earlier
     out: dict[str, float] = {}
-    for group in sorted(set(before.by_group) | set(after.by_group)):
-        delta = after.by_group.get(group, 0) - before.by_group.get(group, 0)
-        out[group] = round(100 * max(delta, 0) / TICKS / seconds, 1)
+    for group in sorted(ticks):
+        out[group] = round(100 * max(ticks[group], 0) / TICKS / seconds, 1)
     machine = 100 * (after.machine_busy - before.machine_busy) / TICKS / seconds
     out["other"] = round(max(machine - sum(out.values()), 0.0), 1)
     out["machine"] = round(machine, 1)
