@@ -2,7 +2,7 @@
 
     python -m bench.run --size S          # ~4 minutes: the one `make bench` runs
     python -m bench.run --size M          # ~12 minutes
-    python -m bench.run --size L          # seeding ~10 minutes, then ~20 minutes of load
+    python -m bench.run --size L          # ~22 minutes, 5 of them seeding
 
 Writes bench/results/<date>-<size>.json (git-ignored), .md and .png. The stack runs with
 --fake-providers (zero latency) in /tmp/voxflow-bench on free ports and is torn down at the end,
