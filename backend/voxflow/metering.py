@@ -16,12 +16,25 @@ from flask import g, request
 from psycopg.types.json import Jsonb
 
 from voxflow.db import Conn, transaction
+from voxflow.errors import ApiError
 
 
-def idempotency_key(component: str) -> str:
-    """The client's Idempotency-Key header if it sent one, else this request's id."""
-    base = request.headers.get("Idempotency-Key") or g.request_id
-    return f"{base}:{component}"
+def idempotency_key(user_id: str, component: str) -> str:
+    """The key this request's usage is recorded under: the client's Idempotency-Key header
+    (scoped to the caller, so two users' keys never meet) if it sent one, else the request id.
+    A header key whose usage is already recorded is refused before the provider is called:
+    reusing one must not buy an unmetered call."""
+    header = request.headers.get("Idempotency-Key")
+    if not header:
+        return f"{g.request_id}:{component}"
+    key = f"{user_id}:{header}:{component}"
+    if already_recorded(key):
+        raise ApiError(
+            409, "idempotency_key_reused",
+            "This Idempotency-Key was already used: that request was carried out and metered",
+            hint="Send a new Idempotency-Key for a new request.",
+        )  # fmt: skip
+    return key
 
 
 def estimate_tokens(messages: list[dict[str, str]], max_tokens: int) -> int:

@@ -5,8 +5,9 @@ the old price now and audits the change, so past events keep the price they were
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import psycopg
 
@@ -17,8 +18,7 @@ LITELLM_FIELDS = {
     "input_cost_per_token": "input_token",
     "output_cost_per_token": "output_token",
     "input_cost_per_second": "audio_second",
-    "input_cost_per_character": "character",
-    "output_cost_per_character": "character",
+    "input_cost_per_character": "character",  # text-to-speech is billed on the text sent
 }
 
 
@@ -33,10 +33,35 @@ def parse(text: str) -> list[tuple[str, str, str, float]]:
     except json.JSONDecodeError as exc:
         raise PriceFileError(f"not JSON: {exc.msg} at line {exc.lineno}") from exc
     if isinstance(data, list):
-        return [_own_row(i, row) for i, row in enumerate(data)]
-    if isinstance(data, dict):
-        return _litellm_rows(data)
-    raise PriceFileError("expected a JSON list of prices or LiteLLM's object of models")
+        rows = [_own_row(i, row) for i, row in enumerate(data)]
+    elif isinstance(data, dict):
+        rows = _litellm_rows(data)
+    else:
+        raise PriceFileError("expected a JSON list of prices or LiteLLM's object of models")
+    return _distinct(rows)
+
+
+def _distinct(rows: list[tuple[str, str, str, float]]) -> list[tuple[str, str, str, float]]:
+    """One price per provider, model and unit: two different ones would both start now."""
+    found: dict[tuple[str, str, str], float] = {}
+    for provider, model, unit, price in rows:
+        key = (provider, model, unit)
+        if key in found and found[key] != price:
+            raise PriceFileError(
+                f"{provider}/{model} has two prices per {unit} ({found[key]} and {price}); keep one"
+            )
+        found[key] = price
+    return [(*key, price) for key, price in found.items()]
+
+
+def _is_price(value: Any) -> TypeGuard[float]:
+    """A finite number >= 0 (JSON's true is not 1.0, and NaN is not a price)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 def _own_row(index: int, row: Any) -> tuple[str, str, str, float]:
@@ -50,7 +75,7 @@ def _own_row(index: int, row: Any) -> tuple[str, str, str, float]:
         raise PriceFileError(f"item {index}: unit must be one of {', '.join(UNITS)}")
     if not isinstance(model, str) or not model:
         raise PriceFileError(f"item {index}: model is required ('*' for the provider default)")
-    if not isinstance(price, int | float) or price < 0:
+    if not _is_price(price):
         raise PriceFileError(f"item {index}: usd_per_unit must be a number >= 0")
     return provider, model, unit, float(price)
 
@@ -66,7 +91,7 @@ def _litellm_rows(data: dict[str, Any]) -> list[tuple[str, str, str, float]]:
         model = name.split("/", 1)[1] if name.startswith(f"{provider}/") else name
         for field, unit in LITELLM_FIELDS.items():
             value = entry.get(field)
-            if isinstance(value, int | float) and value >= 0:
+            if _is_price(value):
                 rows.append((provider, model, unit, float(value)))
     if not rows:
         raise PriceFileError("no Groq, Deepgram or Twilio prices found in this LiteLLM file")
@@ -75,7 +100,11 @@ def _litellm_rows(data: dict[str, Any]) -> list[tuple[str, str, str, float]]:
 
 def load(conn: psycopg.Connection[Any], path: Path) -> int:
     """Apply every price in the file in one transaction; returns how many rows it read."""
-    rows = parse(path.read_text())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PriceFileError(f"cannot be read as UTF-8 text ({type(exc).__name__})") from exc
+    rows = parse(text)
     with conn.transaction():
         for provider, model, unit, price in rows:
             conn.execute(

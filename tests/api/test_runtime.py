@@ -119,6 +119,30 @@ def test_each_user_is_served_with_their_own_key(
     assert stolen.status_code == 404, "nobody calls another user's agent"
 
 
+def test_an_idempotency_key_meters_once_and_is_never_reused_for_a_free_call(
+    api: Api, owner: Owner, make_user: Callable[..., User], fakes: FakeControl, stack: StackInfo
+) -> None:
+    """A retried request with the same Idempotency-Key is refused before the provider is
+    called (reusing a key must not buy an unmetered turn); keys are scoped to their user."""
+    body = {"agent_id": owner.agent["id"], "message": "hi"}
+    headers = {**owner.user.headers, "Idempotency-Key": "order-42"}
+    first = api.post("/functions/v1/agent-chat", headers=headers, json=body)
+    assert first.status_code == 200, first.text
+    again = api.post("/functions/v1/agent-chat", headers=headers, json=body)
+    assert again.status_code == 409 and again.json()["code"] == "idempotency_key_reused"
+    assert len(fakes.requests("groq")) == 1, "the refused retry never reached the provider"
+    assert len(events(stack, owner.user)) == 1
+
+    bob = make_user()
+    put_key(api, bob, "groq", {"api_key": BOB_GROQ})
+    bobs_agent = create_agent(api, bob).json()[0]
+    same_key = api.post("/functions/v1/agent-chat",
+                        headers={**bob.headers, "Idempotency-Key": "order-42"},
+                        json={"agent_id": bobs_agent["id"], "message": "hi"})  # fmt: skip
+    assert same_key.status_code == 200, "another user's identical key is a different key"
+    assert len(events(stack, bob)) == 1, "and their usage is metered"
+
+
 def test_speak_and_transcribe(api: Api, owner: Owner, fakes: FakeControl, stack: StackInfo) -> None:
     words = {"agent_id": owner.agent["id"], "text": "Welcome to VoxFlow"}
     spoken = api.post("/functions/v1/agent-speak", headers=owner.user.headers, json=words)
@@ -437,6 +461,28 @@ def test_prices_import_accepts_litellm_and_changes_are_audited(
     )
     refused = stack.voxflow("prices", "import", str(bad), check=False)
     assert refused.returncode == 1 and "provider must be one of" in refused.stderr
+    for content, says in [
+        (
+            '[{"provider": "groq", "model": "m", "unit": "input_token", "usd_per_unit": 1}, '
+            '{"provider": "groq", "model": "m", "unit": "input_token", "usd_per_unit": 2}]',
+            "groq/m has two prices per input_token",
+        ),
+        (
+            '[{"provider": "groq", "model": "m", "unit": "input_token", "usd_per_unit": NaN}]',
+            "usd_per_unit must be a number >= 0",
+        ),
+        (
+            '[{"provider": "groq", "model": "m", "unit": "input_token", "usd_per_unit": true}]',
+            "usd_per_unit must be a number >= 0",
+        ),
+    ]:
+        bad.write_text(content)
+        refused = stack.voxflow("prices", "import", str(bad), check=False)
+        assert refused.returncode == 1 and says in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+    bad.write_bytes(b"\xff\xfe not text")
+    refused = stack.voxflow("prices", "import", str(bad), check=False)
+    assert refused.returncode == 1 and "cannot be read as UTF-8 text" in refused.stderr
 
 
 # --- per-user rate limits -----------------------------------------------------------------------

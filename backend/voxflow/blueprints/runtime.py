@@ -188,10 +188,10 @@ def text_field(data: dict[str, Any], name: str, limit: int) -> str:
 def agent_chat() -> ResponseReturnValue:
     data = body()
     message = text_field(data, "message", MAX_MESSAGE_CHARS)
+    user_id = str(caller().user_id)
     conversation_id, reply, usage = chat_turn(
-        str(caller().user_id), agent_id_of(data.get("agent_id")), data.get("conversation_id"),
-        message,
-        metering.idempotency_key("chat"),
+        user_id, agent_id_of(data.get("agent_id")), data.get("conversation_id"), message,
+        metering.idempotency_key(user_id, "chat"),
     )  # fmt: skip
     return jsonify(
         conversation_id=conversation_id,
@@ -228,7 +228,7 @@ def agent_speak() -> ResponseReturnValue:
     agent = agent_for_caller(agent_id_of(data.get("agent_id")))
     user_id = str(caller().user_id)
     metering.assert_quota(user_id)
-    audio, content_type = synthesize(user_id, agent, text, metering.idempotency_key("tts"))
+    audio, content_type = synthesize(user_id, agent, text, metering.idempotency_key(user_id, "tts"))
     return Response(audio, mimetype=content_type)
 
 
@@ -250,8 +250,9 @@ def agent_transcribe() -> ResponseReturnValue:
     user_id = str(caller().user_id)
     metering.assert_quota(user_id)
     credentials = load_key(user_id, "deepgram")
-    usage = metering.Usage(user_id, "deepgram", "stt", agent["stt_model"],
-                           metering.idempotency_key("stt"), agent_id=agent["id"])  # fmt: skip
+    key = metering.idempotency_key(user_id, "stt")
+    usage = metering.Usage(user_id, "deepgram", "stt", agent["stt_model"], key,
+                           agent_id=agent["id"])  # fmt: skip
     p = settings().providers
     try:
         with metering.metered(usage):
