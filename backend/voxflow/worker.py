@@ -1,5 +1,6 @@
-"""The background worker: sends queued mail and prunes expired counters. Several workers may
-run at once (rows are claimed with SKIP LOCKED); it wakes on NOTIFY and polls as a fallback."""
+"""The background worker: sends queued mail and prunes expired counters and call audio.
+Several workers may run at once (rows are claimed with SKIP LOCKED); it wakes on NOTIFY and
+polls as a fallback."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from psycopg.rows import dict_row
 
 from voxflow import analytics
 from voxflow.app import configure_logging
+from voxflow.blueprints.twilio import AUDIO_MINUTES
 from voxflow.config import load_settings
 from voxflow.mail import SmtpSender, drain
 
@@ -28,6 +30,11 @@ def prune(conn: psycopg.Connection[Any]) -> None:
             "delete from private.rate_limit_hits h where h.window_start < now() - make_interval("
             "secs => 2 * coalesce((select r.window_seconds from private.rate_limit_rules r "
             "where h.bucket like r.rule || ':%%'), 60))"
+        )
+        # Agent speech for phone calls is served for a few minutes only; then it is dead weight.
+        conn.execute(
+            "delete from private.call_audio where created_at < now() - make_interval(mins => %s)",
+            (AUDIO_MINUTES,),
         )
 
 

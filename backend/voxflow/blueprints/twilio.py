@@ -27,6 +27,7 @@ bp = Blueprint("twilio", __name__, url_prefix="/functions/v1/twilio")
 
 MAX_TURNS = 50
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+AUDIO_MINUTES = 15  # how long Twilio may fetch an agent's reply for <Play>
 
 
 def twiml(*verbs: str) -> Response:
@@ -210,12 +211,13 @@ def status_callback(agent_id: int) -> ResponseReturnValue:
 
 @bp.get("/audio/<uuid:audio_id>")
 def audio(audio_id: Any) -> ResponseReturnValue:
-    """Agent speech for Twilio's <Play>: unguessable ids, kept for 15 minutes."""
+    """Agent speech for Twilio's <Play>: unguessable ids, served for AUDIO_MINUTES (the worker
+    deletes it afterwards)."""
     with transaction() as conn:
         row = conn.execute(
             "select audio, content_type from private.call_audio "
-            "where id = %s and created_at > now() - interval '15 minutes'",
-            (audio_id,),
+            "where id = %s and created_at > now() - make_interval(mins => %s)",
+            (audio_id, AUDIO_MINUTES),
         ).fetchone()
     if row is None:
         raise ApiError(404, "audio_not_found", "This audio has expired")
