@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -75,9 +75,11 @@ def _split_list(raw: str) -> list[str]:
 
 
 def build_query(
-    export: Export, columns: list[str], args: Mapping[str, str]
+    export: Export, columns: list[str], pairs: Sequence[tuple[str, str]]
 ) -> tuple[sql.Composed, list[Any], list[str]]:
-    """The SELECT for these query parameters, its bound values, and the CSV header."""
+    """The SELECT for these query parameters (in order, repeats kept: `a=gte.1&a=lt.9` is a
+    range), its bound values, and the CSV header."""
+    args = dict(pairs)  # select, order and limit take one value
     known = set(columns)
     chosen = [c for c in columns if c not in export.omit]
     if args.get("select"):
@@ -87,7 +89,7 @@ def build_query(
                 raise _invalid(f"No column {name!r} to select", "select")
     clauses: list[sql.Composable] = []
     params: list[Any] = []
-    for name, raw in args.items():
+    for name, raw in pairs:
         if name in RESERVED:
             continue
         if name not in known:
@@ -158,11 +160,11 @@ def cell(value: Any) -> Any:
     return "'" + text if _FORMULA.match(text) else text
 
 
-def stream_csv(conn: Conn, export: Export, args: Mapping[str, str]) -> Iterator[bytes]:
+def stream_csv(conn: Conn, export: Export, pairs: Sequence[tuple[str, str]]) -> Iterator[bytes]:
     """CSV chunks of the export, read through a server-side cursor in `conn`'s transaction.
     The first chunk (header and first batch) comes only after the query ran, so a bad filter
     value fails before anything is sent."""
-    query, params, header = build_query(export, view_columns(conn, export.view), args)
+    query, params, header = build_query(export, view_columns(conn, export.view), pairs)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

@@ -432,6 +432,11 @@ def test_csv_exports_respect_filters_and_are_audited(
     assert audit_rows(stack, exported.headers["X-Request-Id"]) == [
         (admin.id, "admin.export", None, {"kind": "users", "filters": filters})
     ]
+    between = f"search=ilike.*{tag}*&created_at=gte.2000-01-01&created_at=lt.2000-01-02"
+    ranged = api.get(f"/functions/v1/admin/export/users?{between}", headers=admin.headers)
+    assert ranged.status_code == 200 and ranged.text.count("\n") == 1, (
+        "both ends of the range apply"
+    )
     for path, status, code in [
         ("users?nope=eq.1", 400, "invalid_filter"),
         ("users?status=matches.x", 400, "invalid_filter"),

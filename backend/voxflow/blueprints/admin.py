@@ -12,28 +12,25 @@ from flask import Blueprint, Response, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from voxflow import exports, health
-from voxflow.db import Conn, as_user, transaction
-from voxflow.guard import audit, caller, require_admin
+from voxflow.db import Conn, transaction
+from voxflow.guard import audit, caller, require_admin, user_transaction
 
 bp = Blueprint("admin", __name__, url_prefix="/functions/v1")
 
 
 def _caller_transaction(stack: ExitStack) -> Conn:
     """A transaction as the caller: an admin under RLS, or the service role."""
-    claims = caller().claims
-    if claims["role"] == "authenticated":
-        conn = stack.enter_context(as_user(claims))
-        conn.execute("select private.check_request()")
-        return conn
+    if caller().role == "authenticated":
+        return stack.enter_context(user_transaction())
     conn = stack.enter_context(transaction())
     conn.execute("set local role service_role")
     return conn
 
 
-def _export_stream(export: exports.Export, args: dict[str, str]) -> Iterator[bytes]:
+def _export_stream(export: exports.Export, pairs: list[tuple[str, str]]) -> Iterator[bytes]:
     with ExitStack() as stack:
         conn = _caller_transaction(stack)
-        yield from exports.stream_csv(conn, export, args)
+        yield from exports.stream_csv(conn, export, pairs)
 
 
 @bp.get("/admin/export/<kind>")
@@ -41,11 +38,11 @@ def _export_stream(export: exports.Export, args: dict[str, str]) -> Iterator[byt
 def export_csv(kind: str) -> ResponseReturnValue:
     """GET /functions/v1/admin/export/{users|usage|costs|audit}?<PostgREST filters>"""
     export = exports.kind_of(kind)
-    args = request.args.to_dict()
-    chunks = _export_stream(export, args)
+    chunks = _export_stream(export, list(request.args.items(multi=True)))
     first = next(chunks)  # runs the query: a bad filter is a 400 before anything is sent
+    filters = {k: v[0] if len(v) == 1 else v for k, v in request.args.to_dict(flat=False).items()}
     with transaction() as conn:
-        audit(conn, "admin.export", "export", kind, after={"kind": kind, "filters": args})
+        audit(conn, "admin.export", "export", kind, after={"kind": kind, "filters": filters})
 
     def body() -> Iterator[bytes]:
         yield first
