@@ -27,8 +27,8 @@ WINDOW_SECONDS = 60
 ADMIN = "(admin)"  # not a plan name: admins get the highest plan's rate
 ANON_PER_MINUTE = int(os.environ.get("VOXFLOW_ANON_REQUESTS_PER_MINUTE", "300"))
 PLAN_CACHE_SECONDS = float(os.environ.get("VOXFLOW_PLAN_CACHE_SECONDS", "30"))
-# Routes that carry their own protection (signatures, login throttles) or none is wanted.
-EXEMPT_PREFIXES = ("/functions/v1/twilio/", "/auth/v1/", "/internal/")
+# Sidecar routes that carry their own protection (Twilio's signatures).
+EXEMPT_PREFIXES = ("/functions/v1/twilio/",)
 SUBJECT_CACHE_SIZE = 10_000
 JWT_LEEWAY_SECONDS = 30  # PostgREST's allowance for clock skew: it serves a token this long
 INCR_WITH_EXPIRY = """
@@ -161,12 +161,10 @@ class AuthRequestGate:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != GATE_PATH:
             return self.inner(environ, start_response)
-        forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.split(",")[-1].strip() or environ.get("REMOTE_ADDR") or "unknown"
         try:
             with self.app.app_context():  # the plan cache's reload uses the app's pool
                 limiter: RateLimiter = self.app.extensions["voxflow.limiter"]
-                found = limiter.verdict(environ.get("HTTP_AUTHORIZATION", ""), ip)
+                found = limiter.verdict(environ.get("HTTP_AUTHORIZATION", ""), client_ip(environ))
         except Exception as err:
             log_unexpected(err)  # nginx answers 500 for the request
             start_response("500 Internal Server Error", [("Content-Length", "0")])

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import request
 
 from voxflow.db import Conn
 from voxflow.errors import ApiError
 
 
-def client_ip() -> str:
-    """The caller's address as the gateway saw it (the sidecar only listens on loopback)."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[-1].strip() or request.remote_addr or "unknown"
+def client_ip(environ: Mapping[str, Any] | None = None) -> str:
+    """The caller's address as the gateway saw it (the sidecar only listens on loopback), from
+    the current request or a WSGI environ."""
+    found = request.environ if environ is None else environ
+    forwarded = found.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[-1].strip() or found.get("REMOTE_ADDR") or "unknown"
 
 
 def too_many(retry_after: int, what: str) -> ApiError:
