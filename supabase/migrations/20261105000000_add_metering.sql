@@ -614,14 +614,12 @@ declare
     v_results jsonb := '[]';
     v_res private.token_reservations;
 begin
-    -- Collected first: a partition cannot be detached while a cursor still reads the table.
-    foreach v_period in array array(
+    for v_period in
         select distinct e.period_start from public.usage_events as e
         where e.period_start < private.period_of(now())
             and not exists (select 1 from private.closed_periods as cp
                             where cp.period_start = e.period_start)
         order by 1
-    )
     loop
         v_results := v_results || private.close_period(v_period);
     end loop;

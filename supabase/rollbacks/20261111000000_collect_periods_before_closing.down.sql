@@ -1,0 +1,34 @@
+-- Undoes 20261111000000_collect_periods_before_closing: the previous body.
+create or replace function private.run_billing_close()
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_period date;
+    v_results jsonb := '[]';
+    v_res private.token_reservations;
+begin
+    for v_period in
+        select distinct e.period_start from public.usage_events as e
+        where e.period_start < private.period_of(now())
+            and not exists (select 1 from private.closed_periods as cp
+                            where cp.period_start = e.period_start)
+        order by 1
+    loop
+        v_results := v_results || private.close_period(v_period);
+    end loop;
+    perform private.ensure_usage_partition((private.period_of(now()) + i * interval '1 month')::date)
+    from generate_series(0, 2) as i;
+    for v_res in
+        delete from private.token_reservations
+        where created_at < now() - interval '15 minutes' returning *
+    loop
+        update public.usage_counters
+        set tokens_reserved = greatest(tokens_reserved - v_res.tokens, 0)
+        where user_id = v_res.user_id and period_start = v_res.period_start;
+    end loop;
+    delete from private.usage_idempotency where created_at < now() - interval '120 days';
+    return jsonb_build_object('closed', v_results);
+end
+$$;
