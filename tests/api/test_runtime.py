@@ -143,6 +143,27 @@ def test_an_idempotency_key_meters_once_and_is_never_reused_for_a_free_call(
     assert len(events(stack, bob)) == 1, "and their usage is metered"
 
 
+def test_a_turn_whose_conversation_is_deleted_meanwhile_is_still_metered(
+    api: Api, owner: Owner, fakes: FakeControl, stack: StackInfo
+) -> None:
+    first = chat(api, owner)
+    assert first.status_code == 200, first.text
+    conversation = first.json()["conversation_id"]
+    fakes.configure(latency_ms={"groq": 1500})
+    answers: list[requests.Response] = []
+    turn = threading.Thread(target=lambda: answers.append(
+        chat(api, owner, "still there?", conversation_id=conversation)))  # fmt: skip
+    turn.start()
+    time.sleep(0.7)  # the provider is answering
+    with stack.connect() as conn:
+        conn.execute("delete from public.conversations where id = %s", (conversation,))
+    turn.join(timeout=30)
+    assert answers[0].status_code == 409 and answers[0].json()["code"] == "conversation_deleted"
+    assert len(events(stack, owner.user)) == 2, "the paid provider call is metered"
+    summary = api.get(f"{REST}/usage_summary", headers=owner.user.headers).json()[0]
+    assert summary["tokens_reserved"] == 0, "and its quota hold is released"
+
+
 def test_speak_and_transcribe(api: Api, owner: Owner, fakes: FakeControl, stack: StackInfo) -> None:
     words = {"agent_id": owner.agent["id"], "text": "Welcome to VoxFlow"}
     spoken = api.post("/functions/v1/agent-speak", headers=owner.user.headers, json=words)

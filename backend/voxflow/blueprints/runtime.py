@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import psycopg
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
@@ -160,14 +161,25 @@ def chat_turn(
         raise provider_failure(exc) from exc
     usage.input_tokens, usage.output_tokens = result.input_tokens, result.output_tokens
     usage.latency_ms = result.latency_ms
-    with transaction() as conn:
-        metering.record(usage, reservation, conn)
-        for role, content in (("user", message), ("assistant", result.text)):
-            conn.execute(
-                "insert into public.conversation_messages (conversation_id, user_id, role, "
-                "content) values (%s, %s, %s, %s)",
-                (conversation_id, user_id, role, content),
-            )
+    try:
+        with transaction() as conn:
+            metering.record(usage, reservation, conn)
+            for role, content in (("user", message), ("assistant", result.text)):
+                conn.execute(
+                    "insert into public.conversation_messages (conversation_id, user_id, role, "
+                    "content) values (%s, %s, %s, %s)",
+                    (conversation_id, user_id, role, content),
+                )
+    except psycopg.errors.ForeignKeyViolation as exc:
+        # The conversation was deleted while the provider answered. The call was paid for:
+        # meter it (and free the hold) even though its messages have nowhere to go.
+        metering.record(usage, reservation)
+        raise ApiError(
+            409,
+            "conversation_deleted",
+            "The conversation was deleted while the agent was answering; the reply was not kept",
+            hint="Start a new conversation (leave out conversation_id).",
+        ) from exc
     return conversation_id, result.text, usage
 
 
