@@ -1,7 +1,7 @@
 -- Metering in SQL: prices by time, no zero-cost rows for consumed tokens, idempotency,
 -- reservations, warnings once per period, closing a month twice.
 begin;
-select plan(14);
+select plan(18);
 
 select tests.create_user('meter@test.local') as meter \gset
 select date_trunc('month', now() at time zone 'UTC')::date as this_month \gset
@@ -37,10 +37,10 @@ select is(
 );
 
 -- Prices are taken from the book in force when the call happened.
+update public.price_book set effective_to = now() - interval '1 hour'
+where provider = 'deepgram' and model = 'nova-3' and effective_to is null;
 insert into public.price_book (provider, model, unit, usd_per_unit, effective_from, source, taken_on)
 values ('deepgram', 'nova-3', 'audio_second', 1, now() - interval '1 hour', 'test', current_date);
-update public.price_book set effective_to = now() - interval '1 hour'
-where provider = 'deepgram' and model = 'nova-3' and source <> 'test';
 select private.record_usage(jsonb_build_object(
     'user_id', :'meter', 'provider', 'deepgram', 'kind', 'stt', 'model', 'nova-3',
     'audio_seconds', 60, 'idempotency_key', 'm-2', 'occurred_at', now() - interval '2 hours'
@@ -116,6 +116,33 @@ select private.record_usage(jsonb_build_object(
 ));
 select ok((private.close_period(:'last_month') ->> 'closed')::boolean, 'the month closes');
 select ok(not (private.close_period(:'last_month') ->> 'closed')::boolean, 'closing it again changes nothing');
+
+-- Prices: an admin's change ends the old price; bad keys are clear 400s, not constraint text.
+select tests.create_user('prices@test.local', 'admin') as price_admin \gset
+select tests.authenticate_as(:'price_admin');
+select admin.set_price('groq', 'test-model', 'input_token', 0.5) as first_price \gset
+select is(
+    admin.set_price('groq', 'test-model', 'input_token', 0.5), :first_price::bigint,
+    'setting the same price again changes nothing'
+);
+reset role;
+select throws_like(
+    $$select admin.set_price('groq', 'test-model', 'input_token', 0.7)$$,
+    '%invalid_price_key%',
+    'a key changes once per transaction (the new price would start when the old one ends)'
+);
+select tests.authenticate_as(:'price_admin');
+select throws_like(
+    $$select admin.set_price('openai', 'gpt', 'input_token', 1)$$,
+    '%invalid_price_key%No price can be set for openai/gpt per input_token%',
+    'an unknown provider is a 400 that names the key'
+);
+select throws_like(
+    $$select admin.set_price('groq', '', 'parsec', 1)$$,
+    '%A price needs a model%',
+    'a price needs a model'
+);
+reset role;
 
 select * from finish();
 rollback;
