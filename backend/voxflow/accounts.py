@@ -336,8 +336,13 @@ def ensure_admin(conn: Conn, email: str, password: str) -> tuple[str, bool]:
     else:
         user = existing
         confirm_email(conn, user["id"])
+    # An account from before the accounts migration (a Supabase Auth user, or one a return to
+    # v0 kept) has no profile: the migration makes them only for new users.
     conn.execute(
-        "update public.profiles set role = 'admin', status = 'active' where id = %s", (user["id"],)
+        "insert into public.profiles (id, email, organization_name, status, role) "
+        "values (%s, %s, 'VoxFlow', 'active', 'admin') "
+        "on conflict (id) do update set role = 'admin', status = 'active'",
+        (user["id"], email),
     )
     conn.execute(
         "update auth.users set raw_app_meta_data = coalesce(raw_app_meta_data, '{}') || "

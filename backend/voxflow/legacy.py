@@ -435,14 +435,6 @@ def _ensure_admin(
                 f"{address} is a new account: give its password with --admin-password "
                 "(or VOXFLOW_ADMIN_PASSWORD)"
             )
-        if existing is not None:
-            # An account from before the accounts migration (a Supabase Auth user, or one a
-            # return to v0 kept) has no profile: the migration makes them only for new users.
-            dconn.execute(
-                "insert into public.profiles (id, email, organization_name, status) "
-                "values (%s, %s, 'VoxFlow', 'active') on conflict (id) do nothing",
-                (existing["id"], address),
-            )
         return accounts.ensure_admin(dconn, address, password or "")
 
 

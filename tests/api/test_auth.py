@@ -563,6 +563,21 @@ def test_admin_create_cli_makes_a_confirmed_admin(api: Api, stack: StackInfo) ->
     assert claims["app_metadata"]["role"] == "admin"
     listed = api.get("/rest/v1/users", headers={**session.headers, "Accept-Profile": "admin"})
     assert listed.status_code == 200
+    older = unique_email("pre-accounts")  # an auth user from before profiles existed
+    with stack.connect() as conn:
+        conn.execute("set session_replication_role = replica")  # no profile-making trigger
+        conn.execute(
+            "insert into auth.users (id, email, email_confirmed_at) "
+            "values (gen_random_uuid(), %s, now())",
+            (older,),
+        )
+    promoted = stack.voxflow("admin", "create", "--email", older, "--password", PASSWORD)
+    assert promoted.stdout.startswith("promoted admin")
+    with stack.connect() as conn:
+        profile = conn.execute(
+            "select role, status from public.profiles where email = %s", (older,)
+        ).fetchone()
+    assert profile == ("admin", "active"), "the account has a profile and is an admin"
     weak = stack.voxflow("admin", "create", "--email", unique_email(), "--password", "x",
                          check=False)  # fmt: skip
     assert weak.returncode == 1 and "too weak" in weak.stderr and "Traceback" not in weak.stderr
