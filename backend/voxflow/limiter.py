@@ -17,6 +17,7 @@ import jwt
 import redis
 from flask import Flask, current_app, g, request
 
+from voxflow import tokens
 from voxflow.config import Settings
 from voxflow.db import transaction
 from voxflow.errors import ApiError, log_unexpected
@@ -117,15 +118,12 @@ class RateLimiter:
         if known is not None and known[2] > time.time():
             return known[0], known[1]
         try:
-            claims: dict[str, Any] = jwt.decode(
-                token, self.jwt_secret, algorithms=["HS256"], options={"verify_aud": False},
-                leeway=JWT_LEEWAY_SECONDS,
-            )  # fmt: skip
+            claims = tokens.verified_claims(self.jwt_secret, token, JWT_LEEWAY_SECONDS)
         except jwt.PyJWTError:
             return f"ip:{ip}", None
         if claims.get("role") == "service_role":
             found: tuple[str, str | None] = ("service", None)
-        elif claims.get("role") == "authenticated" and claims.get("sub"):
+        elif claims["role"] == "authenticated":
             metadata = claims.get("app_metadata") or {}
             # Admins run the platform's dashboards: they get the most generous plan's rate.
             plan = ADMIN if metadata.get("role") == "admin" else metadata.get("plan", "free")
@@ -134,7 +132,7 @@ class RateLimiter:
             return f"ip:{ip}", None
         if len(self._subjects) >= SUBJECT_CACHE_SIZE:
             self._subjects.clear()
-        expiry = float(claims.get("exp", time.time() + 60)) + JWT_LEEWAY_SECONDS
+        expiry = float(claims["exp"]) + JWT_LEEWAY_SECONDS
         self._subjects[token] = (*found, expiry)
         return found
 

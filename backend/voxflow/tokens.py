@@ -68,29 +68,39 @@ def bearer_token() -> str:
     return token.strip()
 
 
+class UnknownRole(jwt.InvalidTokenError):
+    """A correctly signed token for a role we do not serve."""
+
+
+def verified_claims(secret: str, token: str, leeway: float = 0) -> dict[str, Any]:
+    """The claims of one of our JWTs (user access token or an API key), checked; raises
+    jwt.PyJWTError. `leeway` allows seconds past `exp` (PostgREST allows 30)."""
+    header = jwt.get_unverified_header(token)
+    if header.get("alg") != "HS256":
+        raise jwt.InvalidAlgorithmError("only HS256 tokens are accepted")
+    claims: dict[str, Any] = jwt.decode(
+        token, secret, algorithms=["HS256"], leeway=leeway,
+        options={"require": ["exp", "role"], "verify_aud": False},
+    )  # fmt: skip
+    role = claims.get("role")
+    if role == "authenticated":
+        if claims.get("aud") != "authenticated" or not claims.get("sub"):
+            raise jwt.InvalidTokenError("a user token needs aud and sub")
+    elif role not in ("anon", "service_role"):
+        raise UnknownRole(str(role))
+    return claims
+
+
 def decode(token: str) -> dict[str, Any]:
-    """Verified claims of any of our JWTs (user access token or an API key)."""
+    """Verified claims of any of our JWTs, or 401 bad_jwt."""
     settings: Settings = current_app.config["VOXFLOW"]
     try:
-        header = jwt.get_unverified_header(token)
-        if header.get("alg") != "HS256":
-            raise jwt.InvalidAlgorithmError("only HS256 tokens are accepted")
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            settings.secrets.jwt_secret,
-            algorithms=["HS256"],
-            options={"require": ["exp", "role"], "verify_aud": False},
-        )
+        return verified_claims(settings.secrets.jwt_secret, token)
     except jwt.ExpiredSignatureError as exc:
         raise ApiError(
             401, "bad_jwt", "The access token has expired; refresh it or sign in again"
         ) from exc
+    except UnknownRole as exc:
+        raise ApiError(401, "bad_jwt", "The access token names an unknown role") from exc
     except jwt.PyJWTError as exc:
         raise ApiError(401, "bad_jwt", "The access token is invalid; sign in again") from exc
-    role = claims.get("role")
-    if role == "authenticated":
-        if claims.get("aud") != "authenticated" or not claims.get("sub"):
-            raise ApiError(401, "bad_jwt", "The access token is invalid; sign in again")
-    elif role not in ("anon", "service_role"):
-        raise ApiError(401, "bad_jwt", "The access token names an unknown role")
-    return claims
