@@ -156,11 +156,14 @@ def ship_access_log(conn: psycopg.Connection[Any], path: Path) -> Shipment:
             return Shipment(byte_offset=offset)
         with handle:
             stat = os.fstat(handle.fileno())
-            if inode != stat.st_ino or stat.st_size < offset:
+            same_file = inode == stat.st_ino and stat.st_size >= offset
+            if not same_file:
                 offset = 0  # rotated or truncated: the new file from its start
             handle.seek(offset)
             chunk = handle.read(READ_BYTES)
         end = chunk.rfind(b"\n") + 1  # whole lines only; a partial one waits for the next run
+        if end == 0 and same_file:
+            return Shipment(byte_offset=offset)  # nothing new: no lookups, no cursor write
         cur.execute("select private.latency_bounds_ms()")
         (bounds,) = cur.fetchone() or ([],)
         shipment = aggregate(chunk[:end].splitlines(), list(bounds), exposed_relations(cur))

@@ -283,8 +283,13 @@ def test_access_log_lines_count_once_across_workers_restarts_and_rotation(
         with open(log, "a") as fh:
             fh.write("\n" + "not json\n" + log_line(uri, 401) * 9)
         health.ship_access_log(conn, log)
+        cursor = "select updated_at from private.log_cursors where path = %s"
+        (shipped_at,) = conn.execute(cursor, (str(log),)).fetchone()
         health.ship_access_log(conn, log)
         assert route_totals(conn, uri) == (510, 9, 50), "appended lines, each once"
+        assert conn.execute(cursor, (str(log),)).fetchone() == (shipped_at,), (
+            "a tick with nothing new writes nothing"
+        )
         log.rename(tmp_path / "access.log.1")
         log.write_text(log_line(uri, 200) * 7)
         health.ship_access_log(conn, log)
