@@ -100,6 +100,8 @@ def stack() -> Iterator[StackInfo]:
             f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
             for p in sorted((state_dir / "logs").glob("*.log"))
         )
+        # Whatever did start must not outlive the run.
+        subprocess.run([*VOXFLOW, "down"], env=env, capture_output=True, check=False)
         pytest.exit(f"the test stack did not start: {started.stderr}\n{logs}", returncode=3)
     info = json.loads(started.stdout)
     try:

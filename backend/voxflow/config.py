@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,12 +122,23 @@ def _load_or_create_dev_secrets(state_dir: Path) -> dict[str, str]:
         stored.update(missing)
     else:
         stored = _new_secrets()
-    state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(stored, fh, indent=2)
-    os.chmod(path, 0o600)
+    write_private(path, json.dumps(stored, indent=2))
     return stored
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write a file only its owner can read, atomically: other processes poll these files (the
+    stack's state, the secrets), and a reader must never see one half written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return path
 
 
 def _extra_master_keys() -> dict[int, bytes]:

