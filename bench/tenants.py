@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from bench.seed import EMAIL_DOMAIN, TRADES, WORDS, provider_secret
+from voxflow.tokens import api_role
 
 TOKEN_SECONDS = 12 * 3600  # outlives the longest run
 
@@ -67,7 +68,7 @@ def mint(jwt_secret: str, api_url: str, row: dict[str, Any]) -> str:
         "iat": now,
         "email": row["email"],
         "phone": "",
-        "role": "authenticated",
+        "role": api_role(row),
         "app_metadata": {
             **(row["raw_app_meta_data"] or {}),
             "role": row["role"],
@@ -87,7 +88,8 @@ def build(db_url: str, jwt_secret: str, api_url: str, rest_url: str, fakes_url: 
     with psycopg.connect(db_url, row_factory=dict_row) as conn:
         rows = conn.execute(
             """
-            select u.id, u.email, u.raw_app_meta_data, u.raw_user_meta_data, p.role, p.plan_id,
+            select u.id, u.email, u.raw_app_meta_data, u.raw_user_meta_data, p.role, p.status,
+                p.plan_id,
                 (select s.id from private.sessions as s
                  where s.user_id = u.id and s.revoked_at is null
                  order by s.created_at desc limit 1) as session_id,

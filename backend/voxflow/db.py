@@ -13,6 +13,8 @@ from flask import current_app
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
+from voxflow.tokens import USER_ROLES
+
 Conn = psycopg.Connection[DictRow]
 
 
@@ -43,13 +45,15 @@ def transaction() -> Iterator[Conn]:
 
 @contextmanager
 def as_user(claims: dict[str, Any]) -> Iterator[Conn]:
-    """A transaction that runs as PostgREST would for this JWT: role `authenticated` with the
-    claims in request.jwt.claims, so every RLS policy applies."""
+    """A transaction that runs as PostgREST would for this (verified) user JWT: its role,
+    `authenticated` or an admin's `voxflow_admin`, with the claims in request.jwt.claims, so
+    every RLS policy applies."""
+    if claims.get("role") not in USER_ROLES:
+        raise ValueError("as_user takes a user's token, not an API key")
     with transaction() as conn:
         # One round trip, as PostgREST does it: set_config('role', ..., true) is SET LOCAL ROLE.
         conn.execute(
-            "select set_config('role', 'authenticated', true), "
-            "set_config('request.jwt.claims', %s, true)",
-            (json.dumps(claims),),
+            "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+            (claims["role"], json.dumps(claims)),
         )
         yield conn

@@ -28,7 +28,12 @@ class Caller:
 
     @property
     def user_id(self) -> str | None:
-        return self.claims.get("sub") if self.role == "authenticated" else None
+        return self.claims.get("sub") if self.is_user else None
+
+    @property
+    def is_user(self) -> bool:
+        """A signed-in person (user or admin), not an API key."""
+        return self.role in tokens.USER_ROLES
 
     @property
     def session_id(self) -> str | None:
@@ -53,10 +58,9 @@ def require_user(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        claims = tokens.decode(tokens.bearer_token())
-        if claims["role"] != "authenticated":
+        g.caller = Caller(tokens.decode(tokens.bearer_token()))
+        if not caller().is_user:
             raise ApiError(401, "no_authorization", "Sign in first: this needs a user's token")
-        g.caller = Caller(claims)
         with user_transaction():
             pass  # raises 401 for suspended users and ended sessions
         return fn(*args, **kwargs)
@@ -73,7 +77,7 @@ def require_admin(fn: F) -> F:
         g.caller = Caller(claims)
         if claims["role"] == "anon":
             raise ApiError(401, "no_authorization", "Sign in with an admin account first")
-        if claims["role"] == "authenticated":
+        if caller().is_user:
             with user_transaction() as conn:
                 row = conn.execute("select private.is_admin() as admin").fetchone()
             if not row or not row["admin"]:

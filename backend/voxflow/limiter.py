@@ -123,7 +123,7 @@ class RateLimiter:
             return f"ip:{ip}", None
         if claims.get("role") == "service_role":
             found: tuple[str, str | None] = ("service", None)
-        elif claims["role"] == "authenticated":
+        elif claims["role"] in tokens.USER_ROLES:
             metadata = claims.get("app_metadata") or {}
             # Admins run the platform's dashboards: they get the most generous plan's rate.
             plan = ADMIN if metadata.get("role") == "admin" else metadata.get("plan", "free")

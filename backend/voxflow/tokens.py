@@ -16,6 +16,17 @@ from voxflow.config import Settings
 from voxflow.errors import ApiError
 
 ACCESS_TOKEN_SECONDS = int(os.environ.get("VOXFLOW_JWT_EXPIRY", "3600"))
+ADMIN_ROLE = "voxflow_admin"
+# The Postgres roles a signed-in person's token may name: admins read under their own role,
+# whose policies skip the per-row owner check (private.check_request() keeps it for current
+# admins only).
+USER_ROLES = ("authenticated", ADMIN_ROLE)
+
+
+def api_role(profile: dict[str, Any]) -> str:
+    """The Postgres role PostgREST switches to for this person's token."""
+    active_admin = profile["role"] == "admin" and profile["status"] == "active"
+    return ADMIN_ROLE if active_admin else "authenticated"
 
 
 def new_opaque_token() -> str:
@@ -41,7 +52,7 @@ def issue_access_token(
         "iat": now,
         "email": user["email"],
         "phone": "",
-        "role": "authenticated",  # the Postgres role PostgREST switches to
+        "role": api_role(profile),
         "app_metadata": {
             **(user["raw_app_meta_data"] or {}),
             "role": profile["role"],
@@ -83,7 +94,7 @@ def verified_claims(secret: str, token: str, leeway: float = 0) -> dict[str, Any
         options={"require": ["exp", "role"], "verify_aud": False},
     )  # fmt: skip
     role = claims.get("role")
-    if role == "authenticated":
+    if role in USER_ROLES:
         if claims.get("aud") != "authenticated" or not claims.get("sub"):
             raise jwt.InvalidTokenError("a user token needs aud and sub")
     elif role not in ("anon", "service_role"):

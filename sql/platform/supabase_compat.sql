@@ -23,8 +23,16 @@ begin
     if not exists (select from pg_catalog.pg_roles where rolname = 'voxflow_sidecar') then
         create role voxflow_sidecar login noinherit;
     end if;
-    grant anon, authenticated, service_role to authenticator;
-    grant anon, authenticated, service_role to voxflow_sidecar;
+    -- Our admins' API role (not a Supabase role): everything `authenticated` may do, plus
+    -- read-all policies of its own, so an admin's reads carry no per-row check at all. Only
+    -- tokens the sidecar signs for active admins name it, and private.check_request() refuses
+    -- it once the admin is demoted or suspended.
+    if not exists (select from pg_catalog.pg_roles where rolname = 'voxflow_admin') then
+        create role voxflow_admin nologin inherit;
+    end if;
+    grant authenticated to voxflow_admin;
+    grant anon, authenticated, voxflow_admin, service_role to authenticator;
+    grant anon, authenticated, voxflow_admin, service_role to voxflow_sidecar;
 end
 $$;
 

@@ -1,9 +1,16 @@
 -- Conversations and their messages: owners read theirs, admins read all; the sidecar keeps
 -- them (chat requests and phone calls).
+-- An admin's own role, voxflow_admin, reads every row with no per-row check (see
+-- 20261113000000_add_admin_api_role); an admin's plain `authenticated` token still reads all
+-- through private.visible_user_ids().
 drop policy if exists "owners and admins read conversations" on public.conversations;
 create policy "owners and admins read conversations" on public.conversations
 for select to authenticated
 using (user_id = any((select private.visible_user_ids())::uuid []));
+
+drop policy if exists "admins read all conversations" on public.conversations;
+create policy "admins read all conversations" on public.conversations
+for select to voxflow_admin using (true);
 
 drop policy if exists "the sidecar reads conversations" on public.conversations;
 create policy "the sidecar reads conversations" on public.conversations
@@ -17,6 +24,10 @@ drop policy if exists "owners and admins read messages" on public.conversation_m
 create policy "owners and admins read messages" on public.conversation_messages
 for select to authenticated
 using (user_id = any((select private.visible_user_ids())::uuid []));
+
+drop policy if exists "admins read all messages" on public.conversation_messages;
+create policy "admins read all messages" on public.conversation_messages
+for select to voxflow_admin using (true);
 
 drop policy if exists "the sidecar reads messages" on public.conversation_messages;
 create policy "the sidecar reads messages" on public.conversation_messages

@@ -1,29 +1,52 @@
 -- The usage ledger and its rollups: owners read theirs, admins read all; only
 -- private.record_usage (security definer) writes them.
+-- An admin's own role, voxflow_admin, reads every row with no per-row check (see
+-- 20261113000000_add_admin_api_role); an admin's plain `authenticated` token still reads all
+-- through private.visible_user_ids().
 drop policy if exists "owners and admins read usage events" on public.usage_events;
 create policy "owners and admins read usage events" on public.usage_events
 for select to authenticated
 using (user_id = any((select private.visible_user_ids())::uuid []));
+
+drop policy if exists "admins read all usage events" on public.usage_events;
+create policy "admins read all usage events" on public.usage_events
+for select to voxflow_admin using (true);
 
 drop policy if exists "owners and admins read usage counters" on public.usage_counters;
 create policy "owners and admins read usage counters" on public.usage_counters
 for select to authenticated
 using (user_id = any((select private.visible_user_ids())::uuid []));
 
+drop policy if exists "admins read all usage counters" on public.usage_counters;
+create policy "admins read all usage counters" on public.usage_counters
+for select to voxflow_admin using (true);
+
 drop policy if exists "owners and admins read daily usage" on public.usage_daily;
 create policy "owners and admins read daily usage" on public.usage_daily
 for select to authenticated
 using (user_id = any((select private.visible_user_ids())::uuid []));
+
+drop policy if exists "admins read all daily usage" on public.usage_daily;
+create policy "admins read all daily usage" on public.usage_daily
+for select to voxflow_admin using (true);
 
 drop policy if exists "owners and admins read quota warnings" on public.quota_warnings;
 create policy "owners and admins read quota warnings" on public.quota_warnings
 for select to authenticated
 using (user_id = any((select private.visible_user_ids())::uuid []));
 
+drop policy if exists "admins read all quota warnings" on public.quota_warnings;
+create policy "admins read all quota warnings" on public.quota_warnings
+for select to voxflow_admin using (true);
+
 drop policy if exists "owners and admins read period summaries" on public.period_summaries;
 create policy "owners and admins read period summaries" on public.period_summaries
 for select to authenticated
 using (user_id = any((select private.visible_user_ids())::uuid []));
+
+drop policy if exists "admins read all period summaries" on public.period_summaries;
+create policy "admins read all period summaries" on public.period_summaries
+for select to voxflow_admin using (true);
 
 drop policy if exists "users read the price book" on public.price_book;
 create policy "users read the price book" on public.price_book

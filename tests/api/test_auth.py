@@ -542,16 +542,40 @@ def test_a_demoted_admin_loses_access_at_once(
     api: Api, admin: User, make_user: Callable[..., User]
 ) -> None:
     other_admin = make_user(role="admin", prefix="admin")
+    neighbour = make_user()
+    made = api.post("/rest/v1/agents", headers=neighbour.headers, json={"name": "Neighbour's"})
+    assert made.status_code == 201, made.text
     headers = {**admin.headers, "Accept-Profile": "admin"}
     assert api.get("/rest/v1/users", headers=headers).status_code == 200
+    theirs = f"/rest/v1/agents?user_id=eq.{neighbour.id}"
+    assert len(api.get(theirs, headers=admin.headers).json()) == 1, "admins read every agent"
     demoted = api.post(
         "/rest/v1/rpc/set_user_role",
         headers={**other_admin.headers, "Content-Profile": "admin"},
         json={"user_id": admin.id, "role": "user"},
     )
     assert demoted.status_code == 200
-    assert api.get("/rest/v1/users", headers=headers).status_code == 403
-    assert api.get("/auth/v1/admin/users", headers=admin.headers).status_code == 403
+    # The admin-role token still in hand is refused everywhere, not only on the admin API.
+    for response in (
+        api.get("/rest/v1/users", headers=headers),
+        api.get(theirs, headers=admin.headers),
+        api.get("/auth/v1/admin/users", headers=admin.headers),
+    ):
+        assert response.status_code == 401, response.text
+        assert "stale_admin_token" in response.text
+    refreshed = api.post(
+        "/auth/v1/token?grant_type=refresh_token", json={"refresh_token": admin.refresh_token}
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    fresh = {"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+    assert (
+        jwt.decode(refreshed.json()["access_token"], options={"verify_signature": False})["role"]
+        == "authenticated"
+    )
+    assert api.get(theirs, headers=fresh).json() == [], "a plain user reads only their own"
+    assert (
+        api.get("/rest/v1/users", headers={**fresh, "Accept-Profile": "admin"}).status_code == 403
+    )
 
 
 def test_admin_create_cli_makes_a_confirmed_admin(api: Api, stack: StackInfo) -> None:
@@ -561,6 +585,7 @@ def test_admin_create_cli_makes_a_confirmed_admin(api: Api, stack: StackInfo) ->
     session = api.session_for(address)
     claims = jwt.decode(session.access_token, options={"verify_signature": False})
     assert claims["app_metadata"]["role"] == "admin"
+    assert claims["role"] == "voxflow_admin", "admins read under their own database role"
     listed = api.get("/rest/v1/users", headers={**session.headers, "Accept-Profile": "admin"})
     assert listed.status_code == 200
     older = unique_email("pre-accounts")  # an auth user from before profiles existed

@@ -1,6 +1,6 @@
 -- Accounts: profiles by trigger with free-plan defaults, protected columns, roles, audit.
 begin;
-select plan(20);
+select plan(24);
 
 -- An unconfirmed sign-up, the way the sidecar inserts it.
 insert into auth.users (id, aud, role, email, raw_user_meta_data, created_at, updated_at)
@@ -86,6 +86,31 @@ select ok(private.is_admin(), 'an admin is an admin');
 select cmp_ok(
     (select count(*) from public.profiles), '>=', 3::bigint, 'an admin reads every profile'
 );
+
+-- The admin role: only a current, active admin may hold it.
+select tests.authenticate_as_admin_role(:'boss');
+select lives_ok('select private.check_request()', 'an active admin passes the request check');
+select tests.authenticate_as_admin_role(:'other');
+select throws_like(
+    'select private.check_request()', '%stale_admin_token%',
+    'a user holding an admin-role token is refused on the next request'
+);
+reset role;
+update public.profiles set role = 'user' where id = :'boss';
+select tests.authenticate_as_admin_role(:'boss');
+select throws_like(
+    'select private.check_request()', '%stale_admin_token%',
+    'a demoted admin''s token is refused on the next request'
+);
+reset role;
+update public.profiles set role = 'admin', status = 'suspended' where id = :'boss';
+select tests.authenticate_as_admin_role(:'boss');
+select throws_like(
+    'select private.check_request()', '%user_banned%',
+    'a suspended admin''s token is refused on the next request'
+);
+reset role;
+update public.profiles set status = 'active' where id = :'boss';
 
 -- Anonymous visitors.
 select tests.authenticate_as_anon();

@@ -6,23 +6,6 @@
 begin;
 select plan(49);
 
--- Run EXPLAIN as the current persona; the plan as text.
-create function tests.plan_of(p_query text)
-returns text
-language plpgsql
-as $$
-declare
-    v_line text;
-    v_plan text := '';
-begin
-    for v_line in execute 'explain (costs off) ' || p_query loop
-        v_plan := v_plan || v_line || E'\n';
-    end loop;
-    return v_plan;
-end
-$$;
-grant execute on function tests.plan_of(text) to authenticated;
-
 select tests.create_user('boss@admin-test.local', 'admin') as boss \gset
 select tests.create_user('ann@quokka-labs.test') as ann \gset
 select tests.create_user('bob@quokka-labs.test') as bob \gset

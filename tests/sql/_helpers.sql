@@ -53,6 +53,22 @@ begin
 end
 $$;
 
+-- Act as this user with an admin's token: the voxflow_admin role the sidecar signs for admins.
+create or replace function tests.authenticate_as_admin_role(p_user uuid)
+returns void
+language plpgsql
+as $$
+begin
+    perform tests.authenticate_as(p_user);
+    perform set_config(
+        'request.jwt.claims',
+        (current_setting('request.jwt.claims')::jsonb || '{"role": "voxflow_admin"}')::text,
+        true
+    );
+    perform set_config('role', 'voxflow_admin', true);
+end
+$$;
+
 -- Act as a visitor without a token.
 create or replace function tests.authenticate_as_anon()
 returns void
@@ -76,6 +92,22 @@ end
 $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role;
+
+-- Run EXPLAIN as the current persona; the plan as text.
+create or replace function tests.plan_of(p_query text)
+returns text
+language plpgsql
+as $$
+declare
+    v_line text;
+    v_plan text := '';
+begin
+    for v_line in execute 'explain (costs off) ' || p_query loop
+        v_plan := v_plan || v_line || E'\n';
+    end loop;
+    return v_plan;
+end
+$$;
 
 -- Rows a statement touched, run with the caller's rights (so RLS decides).
 create or replace function tests.affected(p_sql text)

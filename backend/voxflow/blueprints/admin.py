@@ -20,7 +20,7 @@ bp = Blueprint("admin", __name__, url_prefix="/functions/v1")
 
 def _caller_transaction(stack: ExitStack) -> Conn:
     """A transaction as the caller: an admin under RLS, or the service role."""
-    if caller().role == "authenticated":
+    if caller().is_user:
         return stack.enter_context(user_transaction())
     conn = stack.enter_context(transaction())
     conn.execute("set local role service_role")
