@@ -199,7 +199,7 @@ def test_analytics_views_answer_admins_with_their_freshness(
     api: Api, admin: User, stack: StackInfo
 ) -> None:
     with stack.connect() as conn:
-        conn.execute("select private.refresh_analytics()")
+        conn.execute("select private.refresh_analytics(), private.refresh_platform_counts()")
     headers = {**admin.headers, **READ}
     totals = api.get(f"{REST}/platform_totals", headers=headers)
     assert totals.status_code == 200, totals.text

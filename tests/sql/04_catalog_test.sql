@@ -1,6 +1,6 @@
 -- Catalog checks that keep the security rules true as the schema grows.
 begin;
-select plan(9);
+select plan(10);
 
 select is_empty(
     $$select n.nspname || '.' || c.relname from pg_class c
@@ -30,12 +30,13 @@ select is_empty(
       join pg_namespace n on n.oid = p.pronamespace
       where n.nspname = 'private' and p.prosecdef
         and (has_function_privilege('anon', p.oid, 'execute')
-             or has_function_privilege('authenticated', p.oid, 'execute'))
+             or has_function_privilege('authenticated', p.oid, 'execute')
+             or has_function_privilege('voxflow_admin', p.oid, 'execute'))
         and p.proname not in (
             'is_admin', 'check_request', 'effective_limits', 'admin_set_user_status',
             'admin_set_user_role', 'change_plan_for_caller', 'set_active_agents_for_caller',
             'admin_change_plan', 'admin_set_limits', 'admin_delete_user', 'set_price',
-            'admin_set_alert_status', 'visible_user_ids', 'platform_agent_counts'
+            'admin_set_alert_status', 'visible_user_ids'
         )$$,
     'no other security-definer function is executable by anon or authenticated'
 );
@@ -81,6 +82,17 @@ select is_empty(
             select 1 from pg_index i where i.indrelid = c.oid and i.indkey[0] = a.attnum
         )$$,
     'every user_id column is the leading column of an index'
+);
+
+-- The admins' role may do what a user may (it is a member of authenticated) and read more
+-- through its own select policies; it holds no grant of its own.
+select is_empty(
+    $$select table_schema || '.' || table_name || ' ' || privilege_type
+      from information_schema.role_table_grants where grantee = 'voxflow_admin'
+      union all
+      select routine_schema || '.' || routine_name from information_schema.role_routine_grants
+      where grantee = 'voxflow_admin'$$,
+    'the admin role has no grants of its own, only those of authenticated'
 );
 
 select * from finish();
