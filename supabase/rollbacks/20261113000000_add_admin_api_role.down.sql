@@ -1,6 +1,6 @@
--- Undoes 20261113000000_add_admin_api_role: the previous request check and price setter, and
--- no read policies for the admin role (the role stays: it is cluster-wide, like the other
--- bootstrap roles, and without policies it reads only what `authenticated` may).
+-- Undoes 20261113000000_add_admin_api_role: the previous request check, admin check and price
+-- setter, and no read policies for the admin role (the role stays: it is cluster-wide, like
+-- the other bootstrap roles, and without policies it reads only what `authenticated` may).
 drop policy if exists "admins read all profiles" on public.profiles;
 drop policy if exists "admins read all agents" on public.agents;
 drop policy if exists "admins read all calls" on public.calls;
@@ -128,5 +128,20 @@ begin
         p_actor_id
     );
     return v_id;
+end
+$$;
+
+create or replace function private.is_admin()
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    return exists (
+        select 1 from public.profiles as p
+        where p.id = auth.uid() and p.role = 'admin' and p.status = 'active'
+    );
 end
 $$;

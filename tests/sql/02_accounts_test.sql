@@ -1,6 +1,6 @@
 -- Accounts: profiles by trigger with free-plan defaults, protected columns, roles, audit.
 begin;
-select plan(24);
+select plan(26);
 
 -- An unconfirmed sign-up, the way the sidecar inserts it.
 insert into auth.users (id, aud, role, email, raw_user_meta_data, created_at, updated_at)
@@ -111,6 +111,20 @@ select throws_like(
 );
 reset role;
 update public.profiles set status = 'active' where id = :'boss';
+
+-- A token signed while its holder was a plain user grants no admin rights (a claim can only
+-- take rights away): a promotion takes effect with the next token.
+select tests.authenticate_as(:'boss');
+select set_config('request.jwt.claims', (
+    current_setting('request.jwt.claims')::jsonb || '{"app_metadata": {"role": "user"}}'
+)::text, true);
+select ok(not private.is_admin(), 'an admin holding a token signed for a plain user is no admin');
+select set_config('request.headers', '{"accept-profile": "admin"}', true);
+select throws_like(
+    'select private.check_request()', '%not_admin%',
+    'and the admin API refuses that token until the next one'
+);
+select set_config('request.headers', '{}', true);
 
 -- Anonymous visitors.
 select tests.authenticate_as_anon();
