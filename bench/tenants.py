@@ -1,6 +1,7 @@
 """Who the load generator acts as: seeded users with JWTs minted here, shaped exactly like the
-sidecar's (voxflow.tokens.issue_access_token) and carrying each user's live session, so
-PostgREST's request check and the sidecar's guard do the same work as for a signed-in user."""
+sidecar's (voxflow.accounts.issue_access_token, with the role its hook names) and carrying each
+user's live session, so PostgREST's request check and the sidecar's guard do the same work as
+for a signed-in user."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import psycopg
 from psycopg.rows import dict_row
 
 from bench.seed import EMAIL_DOMAIN, TRADES, WORDS, provider_secret
-from voxflow.tokens import api_role
 
 TOKEN_SECONDS = 12 * 3600  # outlives the longest run
 
@@ -68,7 +68,7 @@ def mint(jwt_secret: str, api_url: str, row: dict[str, Any]) -> str:
         "iat": now,
         "email": row["email"],
         "phone": "",
-        "role": api_role(row),
+        "role": row["api_role"],
         "app_metadata": {
             **(row["raw_app_meta_data"] or {}),
             "role": row["role"],
@@ -88,8 +88,10 @@ def build(db_url: str, jwt_secret: str, api_url: str, rest_url: str, fakes_url: 
     with psycopg.connect(db_url, row_factory=dict_row) as conn:
         rows = conn.execute(
             """
-            select u.id, u.email, u.raw_app_meta_data, u.raw_user_meta_data, p.role, p.status,
-                p.plan_id,
+            select u.id, u.email, u.raw_app_meta_data, u.raw_user_meta_data, p.role, p.plan_id,
+                private.custom_access_token_hook(
+                    jsonb_build_object('user_id', u.id, 'claims', '{}'::jsonb))
+                    -> 'claims' ->> 'role' as api_role,
                 (select s.id from private.sessions as s
                  where s.user_id = u.id and s.revoked_at is null
                  order by s.created_at desc limit 1) as session_id,

@@ -30,8 +30,8 @@ from bench import pgbench
 from bench.run import RESULTS, pool
 
 POLICIES = {
-    "agents": "owners and admins read agents",
-    "notifications": "owners and admins read notifications",
+    "agents": "owners read their agents",
+    "notifications": "owners read their notifications",
 }
 OWNER_ONLY = "user_id = (select auth.uid())"
 

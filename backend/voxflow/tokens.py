@@ -16,17 +16,9 @@ from voxflow.config import Settings
 from voxflow.errors import ApiError
 
 ACCESS_TOKEN_SECONDS = int(os.environ.get("VOXFLOW_JWT_EXPIRY", "3600"))
-ADMIN_ROLE = "voxflow_admin"
-# The Postgres roles a signed-in person's token may name: admins read under their own role,
-# whose policies skip the per-row owner check (private.check_request() keeps it for current
-# admins only).
-USER_ROLES = ("authenticated", ADMIN_ROLE)
-
-
-def api_role(profile: dict[str, Any]) -> str:
-    """The Postgres role PostgREST switches to for this person's token."""
-    active_admin = profile["role"] == "admin" and profile["status"] == "active"
-    return ADMIN_ROLE if active_admin else "authenticated"
+# The Postgres roles a signed-in person's token may name: users' `authenticated`, and
+# `voxflow_admin`, which private.custom_access_token_hook gives active admins.
+USER_ROLES = ("authenticated", "voxflow_admin")
 
 
 def new_opaque_token() -> str:
@@ -37,22 +29,22 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_access_token(
+def access_claims(
     settings: Settings, user: dict[str, Any], profile: dict[str, Any], session_id: str
-) -> tuple[str, int]:
-    """An access token for `user` (an auth.users row). app_metadata mirrors the profile's role
-    and plan for the frontend and the rate limiter; the database stays authoritative."""
+) -> dict[str, Any]:
+    """GoTrue's claims for `user` (an auth.users row), before the access token hook runs.
+    app_metadata mirrors the profile's role and plan for the frontend and the rate limiter;
+    the database stays authoritative."""
     now = int(time.time())
-    expires_at = now + ACCESS_TOKEN_SECONDS
-    claims = {
+    return {
         "iss": f"{settings.api_url}/auth/v1",
         "sub": str(user["id"]),
         "aud": "authenticated",
-        "exp": expires_at,
+        "exp": now + ACCESS_TOKEN_SECONDS,
         "iat": now,
         "email": user["email"],
         "phone": "",
-        "role": api_role(profile),
+        "role": "authenticated",  # the hook names admins' role
         "app_metadata": {
             **(user["raw_app_meta_data"] or {}),
             "role": profile["role"],
@@ -64,7 +56,10 @@ def issue_access_token(
         "session_id": session_id,
         "is_anonymous": False,
     }
-    return jwt.encode(claims, settings.secrets.jwt_secret, algorithm="HS256"), expires_at
+
+
+def sign(settings: Settings, claims: dict[str, Any]) -> str:
+    return jwt.encode(claims, settings.secrets.jwt_secret, algorithm="HS256")
 
 
 def bearer_token() -> str:

@@ -1,14 +1,13 @@
 -- public.agents: owners do everything with their own agents; admins read all of them; the
 -- sidecar reads agents to answer their phone calls (webhooks carry no user token).
--- An admin's own role, voxflow_admin, reads every row with no per-row check (see
--- 20261113000000_add_admin_api_role); an admin's plain `authenticated` token still reads all
--- through private.visible_user_ids().
+-- Admins read every row under their own role, voxflow_admin (see
+-- 20261113000000_add_admin_api_role).
 alter table public.agents enable row level security;
 
-drop policy if exists "owners and admins read agents" on public.agents;
-create policy "owners and admins read agents" on public.agents
+drop policy if exists "owners read their agents" on public.agents;
+create policy "owners read their agents" on public.agents
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all agents" on public.agents;
 create policy "admins read all agents" on public.agents

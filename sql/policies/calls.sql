@@ -1,14 +1,13 @@
 -- public.calls: owners read their calls, admins read all; only the sidecar (Twilio webhooks)
 -- records and updates them.
--- An admin's own role, voxflow_admin, reads every row with no per-row check (see
--- 20261113000000_add_admin_api_role); an admin's plain `authenticated` token still reads all
--- through private.visible_user_ids().
+-- Admins read every row under their own role, voxflow_admin (see
+-- 20261113000000_add_admin_api_role).
 alter table public.calls enable row level security;
 
-drop policy if exists "owners and admins read calls" on public.calls;
-create policy "owners and admins read calls" on public.calls
+drop policy if exists "owners read their calls" on public.calls;
+create policy "owners read their calls" on public.calls
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all calls" on public.calls;
 create policy "admins read all calls" on public.calls

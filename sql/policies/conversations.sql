@@ -1,12 +1,11 @@
 -- Conversations and their messages: owners read theirs, admins read all; the sidecar keeps
 -- them (chat requests and phone calls).
--- An admin's own role, voxflow_admin, reads every row with no per-row check (see
--- 20261113000000_add_admin_api_role); an admin's plain `authenticated` token still reads all
--- through private.visible_user_ids().
-drop policy if exists "owners and admins read conversations" on public.conversations;
-create policy "owners and admins read conversations" on public.conversations
+-- Admins read every row under their own role, voxflow_admin (see
+-- 20261113000000_add_admin_api_role).
+drop policy if exists "owners read their conversations" on public.conversations;
+create policy "owners read their conversations" on public.conversations
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all conversations" on public.conversations;
 create policy "admins read all conversations" on public.conversations
@@ -20,10 +19,10 @@ drop policy if exists "the sidecar starts conversations" on public.conversations
 create policy "the sidecar starts conversations" on public.conversations
 for insert to voxflow_sidecar with check (true);
 
-drop policy if exists "owners and admins read messages" on public.conversation_messages;
-create policy "owners and admins read messages" on public.conversation_messages
+drop policy if exists "owners read their messages" on public.conversation_messages;
+create policy "owners read their messages" on public.conversation_messages
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all messages" on public.conversation_messages;
 create policy "admins read all messages" on public.conversation_messages

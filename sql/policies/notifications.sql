@@ -1,12 +1,11 @@
 -- public.notifications: owners read theirs and mark them read (read_at is the only column
 -- they may write); admins read all. Written only by private.notify.
--- An admin's own role, voxflow_admin, reads every row with no per-row check (see
--- 20261113000000_add_admin_api_role); an admin's plain `authenticated` token still reads all
--- through private.visible_user_ids().
-drop policy if exists "owners and admins read notifications" on public.notifications;
-create policy "owners and admins read notifications" on public.notifications
+-- Admins read every row under their own role, voxflow_admin (see
+-- 20261113000000_add_admin_api_role).
+drop policy if exists "owners read their notifications" on public.notifications;
+create policy "owners read their notifications" on public.notifications
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all notifications" on public.notifications;
 create policy "admins read all notifications" on public.notifications

@@ -1,14 +1,10 @@
--- public.profiles: users see and rename their own profile; admins read everyone's. Unlike
--- the other tables this keeps the OR form: tenants read their profile by id (the views filter
--- on it), and admin.users_overview's trigram search plans best from this shape.
--- Role, plan, status and limits have no column grant for users (see the accounts migration).
--- An admin's own role, voxflow_admin, reads every row with no per-row check (see
--- 20261113000000_add_admin_api_role); an admin's plain `authenticated` token still reads all
--- through the is_admin() arm below.
-drop policy if exists "owners and admins read profiles" on public.profiles;
-create policy "owners and admins read profiles" on public.profiles
+-- public.profiles: users see and rename their own profile; admins read everyone's under their
+-- own role, voxflow_admin (see 20261113000000_add_admin_api_role). Role, plan, status and
+-- limits have no column grant for users (see the accounts migration).
+drop policy if exists "owners read their profile" on public.profiles;
+create policy "owners read their profile" on public.profiles
 for select to authenticated
-using (id = (select auth.uid()) or (select private.is_admin()));
+using (id = (select auth.uid()));
 
 drop policy if exists "admins read all profiles" on public.profiles;
 create policy "admins read all profiles" on public.profiles

@@ -1,48 +1,47 @@
 -- The usage ledger and its rollups: owners read theirs, admins read all; only
 -- private.record_usage (security definer) writes them.
--- An admin's own role, voxflow_admin, reads every row with no per-row check (see
--- 20261113000000_add_admin_api_role); an admin's plain `authenticated` token still reads all
--- through private.visible_user_ids().
-drop policy if exists "owners and admins read usage events" on public.usage_events;
-create policy "owners and admins read usage events" on public.usage_events
+-- Admins read every row under their own role, voxflow_admin (see
+-- 20261113000000_add_admin_api_role).
+drop policy if exists "owners read their usage events" on public.usage_events;
+create policy "owners read their usage events" on public.usage_events
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all usage events" on public.usage_events;
 create policy "admins read all usage events" on public.usage_events
 for select to voxflow_admin using (true);
 
-drop policy if exists "owners and admins read usage counters" on public.usage_counters;
-create policy "owners and admins read usage counters" on public.usage_counters
+drop policy if exists "owners read their usage counters" on public.usage_counters;
+create policy "owners read their usage counters" on public.usage_counters
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all usage counters" on public.usage_counters;
 create policy "admins read all usage counters" on public.usage_counters
 for select to voxflow_admin using (true);
 
-drop policy if exists "owners and admins read daily usage" on public.usage_daily;
-create policy "owners and admins read daily usage" on public.usage_daily
+drop policy if exists "owners read their daily usage" on public.usage_daily;
+create policy "owners read their daily usage" on public.usage_daily
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all daily usage" on public.usage_daily;
 create policy "admins read all daily usage" on public.usage_daily
 for select to voxflow_admin using (true);
 
-drop policy if exists "owners and admins read quota warnings" on public.quota_warnings;
-create policy "owners and admins read quota warnings" on public.quota_warnings
+drop policy if exists "owners read their quota warnings" on public.quota_warnings;
+create policy "owners read their quota warnings" on public.quota_warnings
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all quota warnings" on public.quota_warnings;
 create policy "admins read all quota warnings" on public.quota_warnings
 for select to voxflow_admin using (true);
 
-drop policy if exists "owners and admins read period summaries" on public.period_summaries;
-create policy "owners and admins read period summaries" on public.period_summaries
+drop policy if exists "owners read their period summaries" on public.period_summaries;
+create policy "owners read their period summaries" on public.period_summaries
 for select to authenticated
-using (user_id = any((select private.visible_user_ids())::uuid []));
+using (user_id = (select auth.uid()));
 
 drop policy if exists "admins read all period summaries" on public.period_summaries;
 create policy "admins read all period summaries" on public.period_summaries

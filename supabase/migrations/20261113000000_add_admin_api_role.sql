@@ -1,33 +1,96 @@
--- Purpose: admins read the platform under their own API role, voxflow_admin, instead of as
---   `authenticated` with an array of every user id. Owner policies say
---   `user_id = any(visible_user_ids())`, which for an admin is every profile: built on every
---   statement (4 ms at 10,000 users) and compared row by row or descended once per user, so
---   every admin read grew with the number of accounts (a searched users overview 21 ms at
---   10,000 users, 6 ms without the array). The sidecar now signs admins' tokens with
---   role voxflow_admin (bootstrapped in sql/platform/supabase_compat.sql: a member of
---   `authenticated`, so it may do all a user may); read policies `to voxflow_admin using
---   (true)` in sql/policies OR with the owner policies and the planner folds the pair to
---   true, so an admin's reads carry no per-row check. Tenants' plans are unchanged.
---   The guard is the request check: private.check_request() (PostgREST's db-pre-request, and
---   the sidecar's on every user request) now refuses a voxflow_admin token whose owner is no
---   longer an active admin (401 stale_admin_token), so demotion still takes effect at once.
---   It also reads the JWT claims once instead of parsing them for every accessor.
---   private.is_admin(), which every read policy runs once per statement, answers false
---   without a profile lookup when the token was signed for a plain user (app_metadata.role
---   'user', as the sidecar signs it): tenant reads pay one claims parse for it instead of
---   three lookups and parses (about 50 to 20 us per statement). Admin rights can only be
---   denied by a claim, never granted: demotion still takes effect at once, a promotion with
---   the next token, and the request check's admin-schema gate agrees.
---   private.set_price asks for admin rights from either user role.
---   On hosted Supabase, GoTrue signs `authenticated` for everyone unless a custom access token
---   hook sets the role; admins then keep working through visible_user_ids(), as before.
--- Objects: private.check_request(), private.is_admin(), private.set_price(...) (bodies); the
---   read policies
---   "admins read all ..." on profiles, agents, calls, subscriptions, notifications,
---   conversations, conversation_messages and the five usage tables (sql/policies).
--- Lock impact: none beyond replacing three functions.
--- Rollback: restores the three bodies and drops the voxflow_admin policies (the role itself stays,
---   like the other bootstrap roles: it is cluster-wide).
+-- Purpose: admins get their own API role, voxflow_admin, and tenants' policies become plain
+--   owner checks. Owner read policies said `user_id = any(visible_user_ids())`: the caller
+--   alone, or for an admin every profile, an array built on every statement (4 ms at 10,000
+--   users) and compared row by row, so every admin read grew with the number of accounts (a
+--   searched users overview 21 ms at 10,000 users, 6 ms without it); tenants paid for the
+--   admin lookup in it (about 50 us a statement) and lost the index's order (an array match
+--   cannot return rows sorted). Now:
+--   - Tokens of active admins name the role voxflow_admin (bootstrapped in
+--     sql/platform/supabase_compat.sql: a member of `authenticated`, so it may do all a user
+--     may). private.custom_access_token_hook(event) decides the role, in the shape of
+--     Supabase's custom access token hook: the sidecar runs it for every token it signs, and
+--     a hosted project enables it as its hook.
+--   - Read policies `to voxflow_admin using (true)` sit beside owner policies
+--     `user_id = (select auth.uid())` (sql/policies); for an admin the planner folds the pair
+--     to true, so admin reads carry no per-row check; for a tenant the index serves the
+--     equality in its own order.
+--   - private.is_admin() is true only under the admin role, for a profile that is still an
+--     active admin, and private.check_request() (PostgREST's db-pre-request, and the
+--     sidecar's on every user request) refuses an admin-role token whose holder was demoted
+--     or suspended (401 stale_admin_token) and the admin schema to every other token: demotion
+--     takes effect at once, a promotion with the next token. It also reads the JWT claims
+--     once instead of parsing them for every accessor.
+--   - private.set_price asks for admin rights from either user role.
+-- Objects: private.custom_access_token_hook(jsonb) (new); private.check_request(),
+--   private.is_admin(), private.set_price(...) (bodies); private.visible_user_ids() dropped
+--   with the policies that called it (sql/policies replaces them: "owners read their ...",
+--   "admins read all ..."), and the profiles policy "owners and admins read profiles".
+-- Lock impact: none beyond replacing functions and policies; until sql/policies is applied
+--   by the same push, owner tables answer tenants with no rows (never with others' rows).
+-- Rollback: restores the three bodies and visible_user_ids(), drops the hook and the new
+--   policies (pushing the previous sql/ restores its policies); the role stays, like the
+--   other bootstrap roles (it is cluster-wide).
+
+-- The API role of a token about to be signed, as a Supabase custom access token hook: the
+-- event is {user_id, claims, ...}; the same event comes back with claims.role set to
+-- voxflow_admin for an active admin, else authenticated. security definer: it reads the
+-- profile for whoever signs tokens (the sidecar here, supabase_auth_admin on a hosted project).
+create function private.custom_access_token_hook(event jsonb)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_admin boolean := exists (
+        select 1 from public.profiles as p
+        where p.id = (event ->> 'user_id')::uuid and p.role = 'admin' and p.status = 'active'
+    );
+begin
+    return jsonb_set(
+        event, '{claims,role}',
+        to_jsonb(case when v_admin then 'voxflow_admin' else 'authenticated' end)
+    );
+end
+$$;
+revoke execute on function private.custom_access_token_hook(jsonb) from public;
+grant execute on function private.custom_access_token_hook(jsonb) to voxflow_sidecar;
+do $$
+begin
+    -- A hosted project's GoTrue calls its hook as supabase_auth_admin.
+    if exists (select from pg_catalog.pg_roles where rolname = 'supabase_auth_admin') then
+        grant usage on schema private to supabase_auth_admin;
+        grant execute on function private.custom_access_token_hook(jsonb) to supabase_auth_admin;
+    end if;
+end
+$$;
+
+-- Whether the caller is an active admin now: only under the admin role, whose token the hook
+-- signs for admins, and only while the profile still says so.
+-- security definer: it reads the caller's profile whatever the policies say.
+create or replace function private.is_admin()
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_claims jsonb := auth.jwt();
+begin
+    if v_claims ->> 'role' is distinct from 'voxflow_admin' then
+        return false;
+    end if;
+    return exists (
+        select 1 from public.profiles as p
+        where p.id = (v_claims ->> 'sub')::uuid and p.role = 'admin' and p.status = 'active'
+    );
+end
+$$;
+
+drop function private.visible_user_ids() cascade;
+drop policy if exists "owners and admins read profiles" on public.profiles;
 
 -- PostgREST's db-pre-request, also called by the sidecar on every user request. security
 -- definer: it reads profiles, bans and sessions the caller cannot see.
@@ -87,42 +150,15 @@ begin
     end if;
     -- The admin schema is for admins only: 403 (401 without a token), never an empty 200.
     -- PostgREST picks the schema from Accept-Profile (reads) or Content-Profile (writes).
+    -- Admin-role tokens of anyone but an active admin were refused above.
     if 'admin' in (v_headers ->> 'accept-profile', v_headers ->> 'content-profile')
-        and v_api_role is distinct from 'service_role'
-        and (
-            v_role is distinct from 'admin' or v_status <> 'active'
-            or v_claims -> 'app_metadata' ->> 'role' = 'user'  -- as is_admin() judges
-        ) then
+        and v_api_role not in ('service_role', 'voxflow_admin') then
         perform private.raise_error(
             case when v_api_role = 'authenticated' then 403 else 401 end,
             'not_admin', 'Only admins may use the admin API',
-            null, 'Sign in with an admin account (newly made admins sign in again).'
+            null, 'Sign in with an admin account (a newly made admin signs in again).'
         );
     end if;
-end
-$$;
-
--- Whether the caller is an active admin now. A token signed for a plain user settles it
--- without a lookup (a claim can only take rights away); any other token is checked against
--- the profile, so a demoted or suspended admin is no admin on their next statement.
--- security definer: it reads the caller's profile whatever the policies say.
-create or replace function private.is_admin()
-returns boolean
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-declare
-    v_claims jsonb := auth.jwt();
-begin
-    if v_claims -> 'app_metadata' ->> 'role' = 'user' then
-        return false;
-    end if;
-    return exists (
-        select 1 from public.profiles as p
-        where p.id = (v_claims ->> 'sub')::uuid and p.role = 'admin' and p.status = 'active'
-    );
 end
 $$;
 

@@ -1,18 +1,51 @@
--- Undoes 20261113000000_add_admin_api_role: the previous request check, admin check and price
--- setter, and no read policies for the admin role (the role stays: it is cluster-wide, like
--- the other bootstrap roles, and without policies it reads only what `authenticated` may).
+-- Undoes 20261113000000_add_admin_api_role: the previous request check, admin check, price
+-- setter and visible_user_ids(); no token hook and none of the new read policies (pushing the
+-- previous sql/ restores its own). The role stays: it is cluster-wide, like the other
+-- bootstrap roles, and without policies it reads only what `authenticated` may.
+drop function if exists private.custom_access_token_hook(jsonb);
+drop policy if exists "owners read their profile" on public.profiles;
 drop policy if exists "admins read all profiles" on public.profiles;
+drop policy if exists "owners read their agents" on public.agents;
 drop policy if exists "admins read all agents" on public.agents;
+drop policy if exists "owners read their calls" on public.calls;
 drop policy if exists "admins read all calls" on public.calls;
+drop policy if exists "owners read their subscriptions" on public.subscriptions;
 drop policy if exists "admins read all subscriptions" on public.subscriptions;
+drop policy if exists "owners read their notifications" on public.notifications;
 drop policy if exists "admins read all notifications" on public.notifications;
+drop policy if exists "owners read their conversations" on public.conversations;
 drop policy if exists "admins read all conversations" on public.conversations;
+drop policy if exists "owners read their messages" on public.conversation_messages;
 drop policy if exists "admins read all messages" on public.conversation_messages;
+drop policy if exists "owners read their usage events" on public.usage_events;
 drop policy if exists "admins read all usage events" on public.usage_events;
+drop policy if exists "owners read their usage counters" on public.usage_counters;
 drop policy if exists "admins read all usage counters" on public.usage_counters;
+drop policy if exists "owners read their daily usage" on public.usage_daily;
 drop policy if exists "admins read all daily usage" on public.usage_daily;
+drop policy if exists "owners read their quota warnings" on public.quota_warnings;
 drop policy if exists "admins read all quota warnings" on public.quota_warnings;
+drop policy if exists "owners read their period summaries" on public.period_summaries;
 drop policy if exists "admins read all period summaries" on public.period_summaries;
+
+-- Whose rows the caller may read: themselves, or everyone for an active admin.
+-- security definer: an admin's list is every profile, which the caller's RLS would filter.
+create function private.visible_user_ids()
+returns uuid []
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    if private.is_admin() then
+        return array(select p.id from public.profiles as p);
+    end if;
+    return array[auth.uid()];
+end
+$$;
+revoke execute on function private.visible_user_ids() from public;
+grant execute on function private.visible_user_ids() to authenticated;
 
 create or replace function private.check_request()
 returns void

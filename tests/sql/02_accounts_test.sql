@@ -1,6 +1,6 @@
 -- Accounts: profiles by trigger with free-plan defaults, protected columns, roles, audit.
 begin;
-select plan(26);
+select plan(28);
 
 -- An unconfirmed sign-up, the way the sidecar inserts it.
 insert into auth.users (id, aud, role, email, raw_user_meta_data, created_at, updated_at)
@@ -88,23 +88,28 @@ select cmp_ok(
 );
 
 -- The admin role: only a current, active admin may hold it.
-select tests.authenticate_as_admin_role(:'boss');
+select tests.authenticate_as(:'boss');
+select is(
+    current_setting('request.jwt.claims')::jsonb ->> 'role', 'voxflow_admin',
+    'the access token hook names an active admin''s role'
+);
 select lives_ok('select private.check_request()', 'an active admin passes the request check');
-select tests.authenticate_as_admin_role(:'other');
+select tests.authenticate_with_role(:'other', 'voxflow_admin');
 select throws_like(
     'select private.check_request()', '%stale_admin_token%',
     'a user holding an admin-role token is refused on the next request'
 );
 reset role;
 update public.profiles set role = 'user' where id = :'boss';
-select tests.authenticate_as_admin_role(:'boss');
+select tests.authenticate_with_role(:'boss', 'voxflow_admin');
 select throws_like(
     'select private.check_request()', '%stale_admin_token%',
     'a demoted admin''s token is refused on the next request'
 );
+select ok(not private.is_admin(), 'and it carries no admin rights');
 reset role;
 update public.profiles set role = 'admin', status = 'suspended' where id = :'boss';
-select tests.authenticate_as_admin_role(:'boss');
+select tests.authenticate_with_role(:'boss', 'voxflow_admin');
 select throws_like(
     'select private.check_request()', '%user_banned%',
     'a suspended admin''s token is refused on the next request'
@@ -112,13 +117,10 @@ select throws_like(
 reset role;
 update public.profiles set status = 'active' where id = :'boss';
 
--- A token signed while its holder was a plain user grants no admin rights (a claim can only
--- take rights away): a promotion takes effect with the next token.
-select tests.authenticate_as(:'boss');
-select set_config('request.jwt.claims', (
-    current_setting('request.jwt.claims')::jsonb || '{"app_metadata": {"role": "user"}}'
-)::text, true);
-select ok(not private.is_admin(), 'an admin holding a token signed for a plain user is no admin');
+-- A token signed while its holder was a plain user grants no admin rights: a promotion takes
+-- effect with the next token.
+select tests.authenticate_with_role(:'boss', 'authenticated');
+select ok(not private.is_admin(), 'an admin holding a user''s token is no admin');
 select set_config('request.headers', '{"accept-profile": "admin"}', true);
 select throws_like(
     'select private.check_request()', '%not_admin%',

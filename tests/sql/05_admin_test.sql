@@ -105,7 +105,7 @@ select is((select count(*) from private.platform_counts), 0::bigint, 'a user rea
 
 reset role;
 select private.refresh_platform_counts();
-select tests.authenticate_as_admin_role(:'boss');
+select tests.authenticate_as(:'boss');
 select results_eq(
     $$select users_total, users_suspended, admins, agents_active, agents_suspended
       from admin.platform_totals$$,
@@ -118,7 +118,7 @@ select results_eq(
 );
 reset role;
 select tests.create_user('late@admin-test.local') as late \gset
-select tests.authenticate_as_admin_role(:'boss');
+select tests.authenticate_as(:'boss');
 select is(
     (select users_total from admin.platform_totals), (select count(*) - 1 from public.profiles),
     'totals are read from the last count, not counted on every read'
@@ -129,7 +129,7 @@ select ok(
     (private.run_analytics_jobs() ->> 'platform_counted')::boolean,
     'the analytics jobs count the platform when the count is due'
 );
-select tests.authenticate_as_admin_role(:'boss');
+select tests.authenticate_as(:'boss');
 select is(
     (select users_total from admin.platform_totals), (select count(*) from public.profiles),
     'the next count includes the new account'

@@ -31,8 +31,26 @@ begin
 end
 $$;
 
--- Act as this user for the rest of the transaction.
+-- Act as this user for the rest of the transaction, with the API role their token would name
+-- (the access token hook's: voxflow_admin for an active admin, else authenticated).
 create or replace function tests.authenticate_as(p_user uuid)
+returns void
+language plpgsql
+as $$
+begin
+    perform set_config('role', 'none', true);  -- the hook is the token signer's, not a user's
+    perform tests.authenticate_with_role(
+        p_user,
+        private.custom_access_token_hook(
+            jsonb_build_object('user_id', p_user, 'claims', '{}'::jsonb)
+        ) -> 'claims' ->> 'role'
+    );
+end
+$$;
+
+-- Act as this user holding a token of this API role, whatever their profile says now (a token
+-- signed before a promotion or a demotion).
+create or replace function tests.authenticate_with_role(p_user uuid, p_role text)
 returns void
 language plpgsql
 as $$
@@ -45,27 +63,11 @@ begin
     perform set_config(
         'request.jwt.claims',
         jsonb_build_object(
-            'sub', p_user, 'role', 'authenticated', 'aud', 'authenticated', 'email', v_email
+            'sub', p_user, 'role', p_role, 'aud', 'authenticated', 'email', v_email
         )::text,
         true
     );
-    perform set_config('role', 'authenticated', true);
-end
-$$;
-
--- Act as this user with an admin's token: the voxflow_admin role the sidecar signs for admins.
-create or replace function tests.authenticate_as_admin_role(p_user uuid)
-returns void
-language plpgsql
-as $$
-begin
-    perform tests.authenticate_as(p_user);
-    perform set_config(
-        'request.jwt.claims',
-        (current_setting('request.jwt.claims')::jsonb || '{"role": "voxflow_admin"}')::text,
-        true
-    );
-    perform set_config('role', 'voxflow_admin', true);
+    perform set_config('role', p_role, true);
 end
 $$;
 
