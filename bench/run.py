@@ -395,10 +395,11 @@ class Bench:
             for name, (who, sql) in queries.items():
                 claims = jwt.decode(who.token, options={"verify_signature": False})
                 with conn.transaction(force_rollback=True):
+                    # The token's own role, as PostgREST would: an admin reads as voxflow_admin.
                     conn.execute(
-                        "select set_config('role', 'authenticated', true), "
+                        "select set_config('role', %s, true), "
                         "set_config('request.jwt.claims', %s, true)",
-                        (json.dumps(claims),),
+                        (claims["role"], json.dumps(claims)),
                     )
                     rows = conn.execute(f"explain (analyze, buffers, costs off) {sql}").fetchall()
                 plans[name] = "\n".join(r[0] for r in rows)
