@@ -41,10 +41,11 @@ node-deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-lint: python-deps
+# bench's extras too: the bench is type-checked with the product.
+lint: python-deps $(VENV)/.bench-installed
 	$(VENV)/bin/ruff check backend tests bench
 	$(VENV)/bin/ruff format --check backend tests bench
-	$(VENV)/bin/mypy backend
+	$(VENV)/bin/mypy backend bench
 	$(VENV)/bin/sqlfluff lint supabase sql seed
 
 test-only:

@@ -295,10 +295,15 @@ def admin_page(u: AdminUser) -> None:
     )
 
 
-READS = [(read_agents, 1), (read_usage, 1), (read_notifications, 1)]
-ANALYTICS = [(admin_totals, 1), (admin_trends, 1), (admin_search, 1), (admin_page, 1)]
+READS: list[tuple[Action, int]] = [(read_agents, 1), (read_usage, 1), (read_notifications, 1)]
+ANALYTICS: list[tuple[Action, int]] = [
+    (admin_totals, 1),
+    (admin_trends, 1),
+    (admin_search, 1),
+    (admin_page, 1),
+]
 # A voice-agent platform's day: dashboards, some edits, and the agents talking.
-MIXED = [
+MIXED: list[tuple[Action, int]] = [
     (read_agents, 20),
     (read_usage, 25),
     (read_notifications, 20),

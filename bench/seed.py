@@ -626,7 +626,11 @@ class HealthCounts:
         total = np.bincount(inverse, weights=latency, minlength=len(unique))
         for j, key in enumerate(unique.tolist()):
             start, k = divmod(key, len(KINDS))
-            text = "" if unit == "" else str(np.datetime64(start, unit).astype("datetime64[s]"))
+            text = (
+                ""
+                if unit == ""
+                else str(np.array(start, dtype=f"datetime64[{unit}]").astype("datetime64[s]"))
+            )
             name = f"{PROVIDER_OF[KINDS[k]]}/{KINDS[k]}"
             self.rows[(grain, text, name)] = [
                 int(requests[j]),

@@ -128,7 +128,7 @@ def markdown(found: list[dict[str, Any]], users: int) -> str:
                 f"| {f['fix']} | {f['script']} | {b['rps']:.0f} | {a['rps']:.0f} | "
                 f"{b['mean']:.2f} / {b['p95']:.2f} | {a['mean']:.2f} / {a['p95']:.2f} |"
             )
-    policies = next((f["policies"] for f in found if "policies" in f), {})
+    policies: dict[str, str] = next((f["policies"] for f in found if "policies" in f), {})
     lines += ["", "Before = the product's read policies at the time:", ""]
     lines += [f"- {table}: `{qual}`" for table, qual in policies.items()]
     return "\n".join(lines) + "\n"
