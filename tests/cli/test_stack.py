@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import multiprocessing
 import os
+import re
 import socket
 import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from tests.conftest import PORT_VARIABLES, VOXFLOW, StackInfo
+from voxflow import stack as stack_module
 from voxflow.config import write_private
 
 
@@ -95,3 +99,36 @@ def test_a_poller_never_sees_a_state_file_half_written(tmp_path: Path) -> None:
     assert writer.exitcode == 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["stack.json"], "no temporary files left"
+
+
+WARP_IDLE_S = 30  # PostgREST's HTTP server closes idle connections after this
+
+
+def health(conn: http.client.HTTPConnection) -> int:
+    """GET the sidecar's health on a kept-alive connection."""
+    conn.request("GET", "/auth/v1/health")
+    response = conn.getresponse()
+    response.read()
+    assert not response.will_close
+    return response.status
+
+
+def test_nginx_drops_an_idle_upstream_connection_before_the_upstream_does(
+    stack: StackInfo,
+) -> None:
+    # An upstream that closes a pooled connection as nginx sends a request on it makes a 502
+    # (seen under load at gunicorn's 2 s default): the sidecar must outlast nginx's idle time.
+    conf = (stack.state_dir / "run" / "nginx" / "nginx.conf").read_text()
+    idle = {int(s) for s in re.findall(r"keepalive_timeout (\d+)s;", conf)}
+    assert idle == {stack_module.UPSTREAM_IDLE_S}
+    assert stack_module.UPSTREAM_IDLE_S < min(stack_module.SIDECAR_IDLE_S, WARP_IDLE_S)
+
+    sidecar = http.client.HTTPConnection("127.0.0.1", int(stack.env["VOXFLOW_SIDECAR_PORT"]))
+    try:
+        assert health(sidecar) == 200
+        kept = sidecar.sock
+        time.sleep(3)  # past gunicorn's default keep-alive (2 s), far below nginx's 20 s
+        assert health(sidecar) == 200  # RemoteDisconnected if the sidecar had closed it
+        assert sidecar.sock is kept
+    finally:
+        sidecar.close()
