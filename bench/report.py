@@ -175,9 +175,14 @@ def compute_ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def saturated(run: dict[str, Any], cores: int) -> bool:
-    """The machine ran out of CPU: p95 then measures the queue, not what the data costs."""
-    return run["cpu"].get("machine", 0.0) >= SATURATED_CPU_SHARE * 100 * cores
+def cores_of(results: dict[str, Any]) -> int:
+    return int(results["meta"]["machine"]["cores"] or 2)
+
+
+def saturated(run: dict[str, Any], results: dict[str, Any]) -> bool:
+    """The machine of `results` ran out of CPU during `run`: p95 then measures the queue, not
+    what the data costs."""
+    return run["cpu"].get("machine", 0.0) >= SATURATED_CPU_SHARE * 100 * cores_of(results)
 
 
 def compute_growth(
@@ -187,8 +192,6 @@ def compute_growth(
     a pair where either side saturated the machine is shown but not judged."""
     if baseline is None:
         return []
-    cores = results["meta"]["machine"]["cores"] or 2
-    base_cores = baseline["meta"]["machine"]["cores"] or 2
     before_steps = {s["users"]: s for s in baseline["mixed"]["steps"]}
     pairs = [
         (name, now, baseline["scenarios"].get(name)) for name, now in results["scenarios"].items()
@@ -203,7 +206,7 @@ def compute_growth(
         if not before:
             continue
         value = ratio(now["all"]["p95"], before["all"]["p95"])
-        judged = not (saturated(now, cores) or saturated(before, base_cores))
+        judged = not (saturated(now, results) or saturated(before, baseline))
         rows.append(
             {
                 "scenario": name,
@@ -227,19 +230,22 @@ def mixed_at(results: dict[str, Any], users: int) -> dict[str, Any] | None:
 
 def growth_target(growth: list[dict[str, Any]], size: str) -> dict[str, Any]:
     """The growth line of the targets: judged on the pairs that were not saturated."""
-    judged = [g for g in growth if g["pass"] is not None]
-    if not judged:
+    if not growth:
         return {
             "target": f"growth p95 (L / S) <= {GROWTH_RATIO}",
-            "measured": "n/a: every scenario saturated the machine"
-            if growth
-            else "n/a: compare an M or L run with this S run",
+            "measured": "n/a: compare an M or L run with this S run",
             "pass": None,
         }
+    target = (
+        f"growth p95 ({size} / S) <= {GROWTH_RATIO} for every scenario "
+        "that left the machine CPU to spare"
+    )
+    judged = [g for g in growth if g["pass"] is not None]
+    if not judged:
+        return {"target": target, "measured": "n/a: every scenario saturated", "pass": None}
     worst = max(judged, key=lambda g: g["value"] or 0)
     return {
-        "target": f"growth p95 ({size} / S) <= {GROWTH_RATIO} for every scenario "
-        "that left the machine CPU to spare",
+        "target": target,
         "measured": f"worst {worst['value']} ({worst['scenario']}); "
         f"{len(growth) - len(judged)} saturated, not judged",
         "pass": all(g["pass"] for g in judged),
@@ -399,7 +405,7 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None) -> str:
                 f"| | {request} | | {rate(stats['rps'])} | {stats['p50']:.1f} | "
                 f"{stats['p95']:.1f} | {stats['p99']:.1f} | {stats['errors']} |"
             )
-    cores = results["meta"]["machine"]["cores"] or 2
+    cores = cores_of(results)
     lines += [
         "",
         "CPU time per request, by component (ms), and the request rate this machine could "
@@ -650,9 +656,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("results", type=Path, help="a bench/results/<date>-<size>.json")
     parser.add_argument("--baseline", type=Path, help="the S JSON for growth (default: newest)")
     args = parser.parse_args(argv)
-    results = json.loads(args.results.read_text())
+    try:
+        results = json.loads(args.results.read_text())
+        size = results["meta"]["size"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        parser.error(f"{args.results} is not a bench results JSON ({err}); pass one that is")
     folder = args.results.parent
-    baseline = find_baseline(folder, results["meta"]["size"], args.baseline)
+    baseline = find_baseline(folder, size, args.baseline)
     for path in write(results, folder, baseline):
         print(path)
 

@@ -35,8 +35,9 @@ NGINX_BIN = Path(shutil.which("nginx") or "/usr/sbin/nginx")
 EXPOSED_SCHEMAS = ("public", "admin")
 READY_TIMEOUT = 60.0
 # Idle keep-alive connections between nginx and its upstreams (seconds): nginx gives them up
-# first, before PostgREST (warp closes them after 30 s) and before the sidecar.
+# first, before PostgREST and before the sidecar.
 UPSTREAM_IDLE_S = 20
+POSTGREST_IDLE_S = 30  # warp's default, which PostgREST keeps
 SIDECAR_IDLE_S = 75
 
 

@@ -3,7 +3,10 @@ the queue, so such a pair is shown but never counted as a pass or a miss."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bench import report
 
@@ -66,3 +69,28 @@ def test_the_growth_target_counts_the_judged_pairs_and_names_the_rest() -> None:
 
     assert target["pass"] is True
     assert target["measured"] == "worst 1.16 (reads_100); 1 saturated, not judged"
+
+
+def test_a_growth_target_with_every_pair_saturated_is_not_judged() -> None:
+    growth = [{"scenario": "reads", "value": 1.87, "saturated": True, "pass": None}]
+
+    target = report.growth_target(growth, "M")
+
+    assert target["pass"] is None
+    assert target["target"].startswith("growth p95 (M / S)")
+    assert target["measured"] == "n/a: every scenario saturated"
+
+
+def test_rewriting_a_summary_from_a_file_that_is_not_results_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "2026-12-03-L.json"
+    broken.write_text('{"meta": {}}')
+
+    with pytest.raises(SystemExit) as exit_info:
+        report.main([str(broken)])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"{broken} is not a bench results JSON" in error and "Traceback" not in error
+    assert [p.name for p in tmp_path.iterdir()] == [broken.name], "nothing written"

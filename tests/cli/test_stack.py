@@ -101,9 +101,6 @@ def test_a_poller_never_sees_a_state_file_half_written(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["stack.json"], "no temporary files left"
 
 
-WARP_IDLE_S = 30  # PostgREST's HTTP server closes idle connections after this
-
-
 def health(conn: http.client.HTTPConnection) -> int:
     """GET the sidecar's health on a kept-alive connection."""
     conn.request("GET", "/auth/v1/health")
@@ -121,7 +118,9 @@ def test_nginx_drops_an_idle_upstream_connection_before_the_upstream_does(
     conf = (stack.state_dir / "run" / "nginx" / "nginx.conf").read_text()
     idle = {int(s) for s in re.findall(r"keepalive_timeout (\d+)s;", conf)}
     assert idle == {stack_module.UPSTREAM_IDLE_S}
-    assert stack_module.UPSTREAM_IDLE_S < min(stack_module.SIDECAR_IDLE_S, WARP_IDLE_S)
+    assert stack_module.UPSTREAM_IDLE_S < min(
+        stack_module.SIDECAR_IDLE_S, stack_module.POSTGREST_IDLE_S
+    )
 
     sidecar = http.client.HTTPConnection("127.0.0.1", int(stack.env["VOXFLOW_SIDECAR_PORT"]))
     try:
