@@ -5,17 +5,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VOXFLOW := $(VENV)/bin/voxflow
 APT_PACKAGES := postgresql-15 postgresql-15-pgtap postgresql-15-cron postgresql-contrib \
-	libtap-parser-sourcehandler-pgtap-perl nginx
+	libtap-parser-sourcehandler-pgtap-perl nginx chromium fonts-dejavu-core
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json \
+	web/package.json web/package-lock.json -type f 2>/dev/null)
 SIZE ?= S
 
-.PHONY: run test setup system-deps python-deps node-deps lint test-only bench clean
+.PHONY: run test setup system-deps python-deps node-deps web-deps web lint test-only bench clean
 
-run: setup
+run: setup web
 	$(VOXFLOW) up
 
-test: setup lint test-only
+test: setup web lint test-only
 
-setup: system-deps python-deps node-deps
+setup: system-deps python-deps node-deps web-deps
 
 # apt only runs when a package is missing: `apt-get update` is slow and needs the network.
 system-deps:
@@ -41,12 +43,24 @@ node-deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
+# The web app (web/): its own npm project, built to web/dist when its sources changed.
+web-deps: web/node_modules/.package-lock.json
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web: web/dist/index.html
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npx vite build --logLevel warn
+
 # bench's extras too: the bench is type-checked with the product.
 lint: python-deps $(VENV)/.bench-installed
 	$(VENV)/bin/ruff check backend tests bench
 	$(VENV)/bin/ruff format --check backend tests bench
 	$(VENV)/bin/mypy backend bench
 	$(VENV)/bin/sqlfluff lint supabase sql seed
+	cd web && npx tsc --noEmit && npx eslint . && npx vitest run
 
 test-only:
 	$(VENV)/bin/pytest

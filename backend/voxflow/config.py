@@ -289,7 +289,10 @@ def load_settings() -> Settings:
         ),
         external_db_url=os.environ.get("VOXFLOW_DB_URL") or None,
         site_url=site_url,
-        redirect_allow_list=tuple(u.strip() for u in allow.split(",") if u.strip()) + (site_url,),
+        redirect_allow_list=tuple(u.strip() for u in allow.split(",") if u.strip())
+        + (site_url,)
+        # In development the web app is opened as localhost as often as 127.0.0.1.
+        + (() if env == "production" else (site_url.replace("://127.0.0.1:", "://localhost:"),)),
         smtp_url=os.environ.get("SMTP_URL") or f"smtp://127.0.0.1:{ports.smtp}",
         mail_from=os.environ.get("VOXFLOW_MAIL_FROM", "VoxFlow <no-reply@voxflow.local>"),
         redis_url=os.environ.get("VOXFLOW_REDIS_URL") or None,

@@ -263,12 +263,42 @@ def postgrest_conf(settings: Settings) -> str:
     return "".join(f"{key} = {render(value)}\n" for key, value in values.items())
 
 
+WEB_DIST = PROJECT_ROOT / "web" / "dist"
+
+
+def web_dist_or_notice(prefix: Path) -> Path:
+    """The built web app, or (before `make run` built it) a page that says how to build it."""
+    if (WEB_DIST / "index.html").exists():
+        return WEB_DIST
+    notice = prefix / "web-not-built"
+    notice.mkdir(parents=True, exist_ok=True)
+    (notice / "index.html").write_text(
+        "<!doctype html><html lang=en><meta charset=utf-8><title>VoxFlow</title>"
+        "<h1>The web app is not built</h1><p>Run <code>make run</code> (or "
+        "<code>npm ci &amp;&amp; npm run build</code> in <code>web/</code>). The API is at "
+        "<code>/rest/v1</code>, <code>/auth/v1</code> and <code>/functions/v1</code>.</p>"
+    )
+    return notice
+
+
+def web_config(settings: Settings) -> str:
+    """/config.json: what the web app needs to reach this stack, read by the page at run time
+    so one build serves every deployment. An empty apiUrl means the page's own origin."""
+    return json.dumps(
+        {
+            "apiUrl": os.environ.get("VOXFLOW_WEB_API_URL", ""),
+            "anonKey": api_key("anon", settings.secrets.jwt_secret),
+        }
+    )
+
+
 def nginx_conf(settings: Settings, prefix: Path) -> str:
     ports = settings.ports
     # Under root nginx's workers would run as `nobody`, which cannot read a checkout in a
     # private home directory; locally they run as the invoking user instead.
     user = "user root;\n" if _is_root() else ""
-    web_root = PROJECT_ROOT / "web"
+    web_root = web_dist_or_notice(prefix)
+    web_config = prefix / "config.json"
     rate_limited_body = json.dumps(
         {
             "code": "rate_limited",
@@ -351,7 +381,23 @@ http {{
         }}
         location /auth/v1/ {{ proxy_pass http://sidecar; }}
         location /functions/v1/ {{ proxy_pass http://sidecar; }}
-        location / {{ root {web_root}; index index.html; }}
+        # The web app: hashed assets cached for a year, every other path is the app's
+        # index.html (browser-history routes), never cached, and its runtime configuration.
+        location = /config.json {{
+            alias {web_config};
+            default_type application/json;
+            add_header Cache-Control "no-store" always;
+        }}
+        location /assets/ {{
+            root {web_root};
+            add_header Cache-Control "public, max-age=31536000, immutable" always;
+            try_files $uri =404;
+        }}
+        location / {{
+            root {web_root};
+            add_header Cache-Control "no-cache" always;
+            try_files $uri /index.html;
+        }}
     }}
 }}
 """
@@ -507,6 +553,7 @@ class Stack:
         worker = self.spawn("worker", [python, "-m", "voxflow.worker"], self.sidecar_env())
         nginx_prefix = self.run_dir / "nginx"
         nginx_prefix.mkdir(parents=True, exist_ok=True)
+        (nginx_prefix / "config.json").write_text(web_config(s))
         nginx_file = write_private(nginx_prefix / "nginx.conf", nginx_conf(s, nginx_prefix))
         gateway = self.spawn(
             "nginx", [str(NGINX_BIN), "-p", str(nginx_prefix), "-c", str(nginx_file)]

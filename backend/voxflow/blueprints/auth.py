@@ -112,7 +112,13 @@ def resend() -> ResponseReturnValue:
     if kind != "signup":
         raise ApiError(400, "validation_failed", "Only type 'signup' can be resent")
     email = accounts.normalize_email(data.get("email"))
-    redirect_to = allowed_redirect((data.get("options") or {}).get("email_redirect_to"))
+    # supabase-js sends emailRedirectTo as the redirect_to query parameter, as GoTrue reads it.
+    options = data.get("options") if isinstance(data.get("options"), dict) else {}
+    redirect_to = allowed_redirect(
+        request.args.get("redirect_to")
+        or data.get("redirect_to")
+        or options.get("email_redirect_to")
+    )
     with transaction() as conn:
         ratelimit.hit(conn, "resend_per_ip", ratelimit.client_ip(), "emails requested")
     with transaction() as conn:
