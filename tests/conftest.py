@@ -79,6 +79,8 @@ def stack() -> Iterator[StackInfo]:
     os.chmod(state_dir, 0o755)
     base = _free_port_block(len(PORT_VARIABLES))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOXFLOW_", "SMTP_"))}
+    if "VOXFLOW_WEB_DIST" in os.environ:  # a web build of one's own (web/dist by default)
+        env["VOXFLOW_WEB_DIST"] = os.environ["VOXFLOW_WEB_DIST"]
     env.update({name: str(base + i) for i, name in enumerate(PORT_VARIABLES)})
     env.update(
         VOXFLOW_ENV="test",

@@ -263,13 +263,12 @@ def postgrest_conf(settings: Settings) -> str:
     return "".join(f"{key} = {render(value)}\n" for key, value in values.items())
 
 
-WEB_DIST = PROJECT_ROOT / "web" / "dist"
-
-
 def web_dist_or_notice(prefix: Path) -> Path:
-    """The built web app, or (before `make run` built it) a page that says how to build it."""
-    if (WEB_DIST / "index.html").exists():
-        return WEB_DIST
+    """The built web app (web/dist, or VOXFLOW_WEB_DIST), or before `make run` built it a page
+    that says how to build it."""
+    dist = Path(os.environ.get("VOXFLOW_WEB_DIST") or PROJECT_ROOT / "web" / "dist")
+    if (dist / "index.html").exists():
+        return dist.resolve()
     notice = prefix / "web-not-built"
     notice.mkdir(parents=True, exist_ok=True)
     (notice / "index.html").write_text(

@@ -37,9 +37,7 @@ def test_sign_up_verify_and_land_on_home(page: Page, mailbox: Mailbox) -> None:
     expect(page).to_have_url(re.compile(r"/home"))
 
 
-def test_duplicate_email_and_weak_password_are_shown_on_their_fields(
-    page: Page, make_user
-) -> None:
+def test_duplicate_email_and_weak_password_are_shown_on_their_fields(page: Page, make_user) -> None:
     existing = make_user()
     page.goto("/sign-up")
     page.get_by_label("Email").fill(existing.email)
@@ -101,7 +99,8 @@ def test_unconfirmed_sign_in_wrong_password_and_throttling(
 
     with stack.connect() as conn:
         conn.execute(
-            "update private.rate_limit_rules set max_hits = 1 where rule = 'login_failures_per_email'"
+            "update private.rate_limit_rules set max_hits = 1"
+            " where rule = 'login_failures_per_email'"
         )
     try:
         page.get_by_role("button", name="Sign in").click()
