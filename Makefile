@@ -55,7 +55,7 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd web && npx vite build --logLevel warn
 
 # bench's extras too: the bench is type-checked with the product.
-lint: python-deps $(VENV)/.bench-installed
+lint: python-deps web-deps $(VENV)/.bench-installed
 	$(VENV)/bin/ruff check backend tests bench
 	$(VENV)/bin/ruff format --check backend tests bench
 	$(VENV)/bin/mypy backend bench
