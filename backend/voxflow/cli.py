@@ -66,6 +66,7 @@ def print_banner(s: Settings, fake_providers: bool = False) -> None:
     admin_email, admin_password = stack.admin_login(s)
     click.echo(
         "\nVoxFlow is running.\n"
+        f"  web app           {info['api_url']}/  (sign up, or sign in as the admin below)\n"
         f"  API URL           {info['api_url']}  (/rest/v1, /auth/v1, /functions/v1)\n"
         f"  anon key          {info['anon_key']}\n"
         f"  service_role key  {info['service_role_key']}\n"
