@@ -72,3 +72,118 @@ export function useUnreadCount() {
     },
   });
 }
+
+// --- Agents and the model catalog (read by the agents pages, the test console, calls) -------
+
+export interface Agent {
+  id: number;
+  name: string;
+  description: string | null;
+  system_prompt: string;
+  first_message: string | null;
+  llm_model: string;
+  temperature: number;
+  max_tokens: number;
+  stt_model: string;
+  tts_voice: string;
+  language: string;
+  phone_number: string | null;
+  config: Record<string, unknown>;
+  is_active: boolean;
+  /** 'suspended_over_limit' when a downgrade paused it: kept and editable, not callable. */
+  status: "active" | "suspended_over_limit";
+  user_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CatalogEntry {
+  kind: "llm" | "stt" | "tts";
+  id: string;
+  provider: string;
+  label: string;
+  language: string | null;
+}
+
+/** The caller's agents, oldest first (the order a downgrade keeps them in). */
+export function useAgents() {
+  const { session } = useAuth();
+  return useQuery({
+    queryKey: keys.agents,
+    enabled: !!session,
+    queryFn: async () =>
+      unwrap<Agent[]>(
+        await supabase()
+          .from("agents")
+          .select("*")
+          .order("created_at", { ascending: true })
+          .order("id", { ascending: true }),
+      ),
+  });
+}
+
+/** One agent, under keys.agents so invalidating the list refreshes it too. */
+export function useAgent(agentId: number | null) {
+  const { session } = useAuth();
+  return useQuery({
+    queryKey: [...keys.agents, agentId],
+    enabled: !!session && agentId !== null,
+    queryFn: async () =>
+      unwrap<Agent | null>(
+        await supabase().from("agents").select("*").eq("id", agentId!).maybeSingle(),
+      ),
+  });
+}
+
+export function useModelCatalog() {
+  return useQuery({
+    queryKey: keys.models,
+    staleTime: 10 * 60 * 1000,
+    queryFn: async () =>
+      unwrap<CatalogEntry[]>(
+        await supabase().from("model_catalog").select("*").order("kind").order("label"),
+      ),
+  });
+}
+
+// --- Provider keys and agents as a name list (keys page, home checklist, calls) -------------
+
+export interface ApiKeyRow {
+  provider: "groq" | "deepgram" | "twilio";
+  configured: boolean;
+  hint: string | null;
+  updated_at: string | null;
+  last_used_at: string | null;
+  fields: string[];
+  set_with: string;
+}
+
+export function useApiKeys() {
+  const { session } = useAuth();
+  return useQuery({
+    queryKey: keys.apiKeys,
+    enabled: !!session,
+    queryFn: async () =>
+      unwrap<ApiKeyRow[]>(await supabase().from("api_keys").select("*").order("provider")),
+  });
+}
+
+export interface AgentOption {
+  id: number;
+  name: string;
+  status: string;
+  is_active: boolean;
+}
+
+/** Every agent's id and name (for selects and labels), under the agents key's prefix. */
+export function useAgentOptions() {
+  const { session } = useAuth();
+  return useQuery({
+    queryKey: [...keys.agents, "options"] as const,
+    enabled: !!session,
+    queryFn: async () =>
+      unwrap<AgentOption[]>(
+        await supabase().from("agents").select("id, name, status, is_active").order("name"),
+      ),
+  });
+}
