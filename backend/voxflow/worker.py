@@ -38,6 +38,15 @@ def prune(conn: psycopg.Connection[Any]) -> None:
         )
 
 
+def record_site_url(conn: psycopg.Connection[Any], url: str) -> None:
+    """Mail that SQL writes (alert mail) links to the console: tell the database where it is."""
+    try:
+        conn.execute("select private.record_site_url(%s)", (url,))
+    except psycopg.errors.UndefinedFunction:
+        # A database rolled back below the alert-delivery migration: its mail has no links.
+        log.warning("the database cannot record the site URL; run `voxflow db push`")
+
+
 def run(stop: threading.Event) -> None:
     settings = load_settings()
     sender = SmtpSender(settings.smtp_url, settings.mail_from)
@@ -47,6 +56,7 @@ def run(stop: threading.Event) -> None:
         psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn,
     ):
         listener.execute("listen voxflow_outbox")
+        record_site_url(conn, settings.site_url)
         log.info("worker started")
         while not stop.is_set():
             try:

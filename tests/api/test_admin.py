@@ -22,7 +22,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.api.conftest import PASSWORD, Api, User, unique_email
+from tests.api.conftest import PASSWORD, Api, Mailbox, User, unique_email
 from tests.conftest import StackInfo
 from voxflow import health
 
@@ -508,3 +508,114 @@ def test_detected_anomalies_are_shown_to_admins_who_acknowledge_them(
     assert (again_ack.status_code, again_ack.json()["code"]) == (409, "invalid_alert_transition")
     missing = admin_rpc(api, admin, "resolve_alert", alert_id=10**12)
     assert (missing.status_code, missing.json()["code"]) == (404, "alert_not_found")
+
+
+def test_admins_turn_their_own_alert_mail_off_and_on(
+    api: Api, admin: User, make_user: Callable[..., User], user: User, stack: StackInfo
+) -> None:
+    other = make_user(role="admin", prefix="admin")
+    mine = f"{REST}/alert_preferences?user_id=eq.{admin.id}"
+    headers = {**admin.headers, **READ}
+    assert api.get(mine, headers=headers).json() == [
+        {"user_id": admin.id, "email": admin.email, "email_enabled": True, "updated_at": None}
+    ], "alert mail is on until an admin turns it off"
+    off = admin_rpc(api, admin, "set_alert_email", enabled=False)
+    assert off.status_code == 200, off.text
+    assert (off.json()["user_id"], off.json()["email_enabled"]) == (admin.id, False)
+    assert audit_rows(stack, off.headers["X-Request-Id"]) == [
+        (admin.id, "admin.alert_email_changed", {"email_enabled": True}, {"email_enabled": False})
+    ]
+    (row,) = api.get(mine, headers=headers).json()
+    assert row["email_enabled"] is False and row["updated_at"]
+    others = api.get(f"{REST}/alert_preferences?user_id=eq.{other.id}", headers=headers).json()
+    assert [r["email_enabled"] for r in others] == [True], "only the caller's choice changed"
+    on = admin_rpc(api, admin, "set_alert_email", enabled=True)
+    assert on.status_code == 200 and on.json()["email_enabled"] is True
+    assert audit_rows(stack, on.headers["X-Request-Id"]) == [
+        (admin.id, "admin.alert_email_changed", {"email_enabled": False}, {"email_enabled": True})
+    ]
+    missing = admin_rpc(api, admin, "set_alert_email", enabled=None)
+    assert (missing.status_code, missing.json()["code"]) == (400, "validation_failed")
+    refused = admin_rpc(api, user, "set_alert_email", enabled=False)
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_admin")
+
+
+def recorded_site_url(stack: StackInfo, timeout: float = 10.0) -> str:
+    """The site URL the worker records when it starts (polled: it starts with the stack)."""
+    deadline = time.monotonic() + timeout
+    with stack.connect() as conn:
+        while time.monotonic() < deadline:
+            found = conn.execute(
+                "select value from private.platform_settings where key = 'site_url'"
+            ).fetchone()
+            if found:
+                return str(found[0])
+            time.sleep(0.05)  # polling the database
+    raise AssertionError(f"the worker recorded no site URL within {timeout}s")
+
+
+def alert_mail(mailbox: Mailbox, address: str, link: str, timeout: float = 15.0) -> list[str]:
+    """The bodies of mail to `address` naming `link`, once one arrived (the worker sends)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        bodies = [m.get_body(preferencelist=("plain",)).get_content()
+                  for m in mailbox.messages_to(address)]  # fmt: skip
+        found = [b for b in bodies if link in b.split()]
+        if found:
+            return found
+        time.sleep(0.05)  # polling the mail directory
+    raise AssertionError(f"no mail naming {link} reached {address} within {timeout}s")
+
+
+def test_a_failed_sign_in_burst_reaches_every_active_admin_once(
+    api: Api, admin: User, make_user: Callable[..., User], user: User, mailbox: Mailbox,
+    stack: StackInfo,
+) -> None:  # fmt: skip
+    """One burst: one alert, one notification per active admin, one mail per admin whose alert
+    mail is on; nothing for users."""
+    site_url = recorded_site_url(stack)
+    assert site_url == stack.api_url, "the worker recorded where the console is"
+    quiet = make_user(role="admin", prefix="quiet")
+    assert admin_rpc(api, quiet, "set_alert_email", enabled=False).status_code == 200
+    ip = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    with stack.connect() as conn:
+        conn.execute(
+            "insert into private.audit_log (occurred_at, action, target_type, target_id, ip) "
+            "select timestamptz '2025-06-06 10:00+00' + n * interval '5 seconds', "
+            "'login.failed', 'email', 'victim@example.com', %s::inet "
+            "from generate_series(1, 30) as n",
+            (ip,),
+        )
+    for _ in range(2):
+        stack.voxflow("anomalies", "detect", "--at", "2025-06-06T10:07:00+00:00")
+    (alert,) = api.get(f"{REST}/alerts?subject=eq.{ip}", headers={**admin.headers, **READ}).json()
+    path = f"/admin/alerts?alert={alert['id']}"
+
+    for person in (admin, quiet):
+        query = f"kind=eq.admin_alert&user_id=eq.{person.id}&data->>alert_id=eq.{alert['id']}"
+        notes = api.get(f"{REST}/notifications?{query}", headers=person.headers).json()
+        assert [(n["title"], n["data"]["link"]) for n in notes] == [(alert["title"], path)]
+    assert api.get(f"{REST}/notifications?kind=eq.admin_alert", headers=user.headers).json() == []
+    with stack.connect() as conn:
+        active = {r[0] for r in conn.execute(
+            "select id::text from public.profiles where role = 'admin' and status = 'active'"
+        )}  # fmt: skip
+        told = conn.execute(
+            "select user_id::text from public.notifications "
+            "where kind = 'admin_alert' and data ->> 'alert_id' = %s",
+            (str(alert["id"]),),
+        ).fetchall()
+        # Sent mail loses its body (it may carry a link); the subject names the alert's IP.
+        mailed = conn.execute(
+            "select user_id::text from private.outbox where kind = 'admin_alert' and subject = %s",
+            (f"VoxFlow alert: {alert['title']}",),
+        ).fetchall()
+    assert sorted(r[0] for r in told) == sorted(active), "one notification per active admin"
+    assert sorted(r[0] for r in mailed) == sorted(active - {quiet.id}), (
+        "one mail per active admin whose alert mail is on"
+    )
+    assert {admin.id, quiet.id} <= active and user.id not in active
+    (body,) = alert_mail(mailbox, admin.email, f"{site_url}{path}")
+    assert alert["title"] in body
+    assert not [m for m in mailbox.messages_to(quiet.email) if "alert" in m["Subject"]]
+    assert not [m for m in mailbox.messages_to(user.email) if "alert" in m["Subject"]]

@@ -472,6 +472,8 @@ def test_admin_surface_is_enumerated(stack: StackInfo) -> None:
     routes = {(method, path) for method, path, _ in admin_routes(stack)}
     assert ("GET", "/rest/v1/users") in routes
     assert ("POST", "/rest/v1/rpc/set_user_status") in routes
+    assert ("GET", "/rest/v1/alert_preferences") in routes
+    assert ("POST", "/rest/v1/rpc/set_alert_email") in routes
 
 
 def test_non_admins_get_403_and_anonymous_401_on_every_admin_route(
