@@ -187,3 +187,45 @@ export function useAgentOptions() {
       ),
   });
 }
+
+// --- Provider keys and agents as a name list (keys page, home checklist, calls) -------------
+
+export interface ApiKeyRow {
+  provider: "groq" | "deepgram" | "twilio";
+  configured: boolean;
+  hint: string | null;
+  updated_at: string | null;
+  last_used_at: string | null;
+  fields: string[];
+  set_with: string;
+}
+
+export function useApiKeys() {
+  const { session } = useAuth();
+  return useQuery({
+    queryKey: keys.apiKeys,
+    enabled: !!session,
+    queryFn: async () =>
+      unwrap<ApiKeyRow[]>(await supabase().from("api_keys").select("*").order("provider")),
+  });
+}
+
+export interface AgentOption {
+  id: number;
+  name: string;
+  status: string;
+  is_active: boolean;
+}
+
+/** Every agent's id and name (for selects and labels), under the agents key's prefix. */
+export function useAgentOptions() {
+  const { session } = useAuth();
+  return useQuery({
+    queryKey: [...keys.agents, "options"] as const,
+    enabled: !!session,
+    queryFn: async () =>
+      unwrap<AgentOption[]>(
+        await supabase().from("agents").select("id, name, status, is_active").order("name"),
+      ),
+  });
+}
