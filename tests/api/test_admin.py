@@ -13,7 +13,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -460,8 +461,9 @@ def test_csv_exports_respect_filters_and_are_audited(
 # --- audit chain and alerts -------------------------------------------------------------------
 
 
-def test_audit_verify_names_an_edited_entry(stack: StackInfo) -> None:
-    assert stack.voxflow("audit", "verify").stdout.startswith("ok: ")
+@contextmanager
+def tampered_audit_entry(stack: StackInfo) -> Iterator[int]:
+    """A new audit entry whose content is edited behind the chain's back; restored on exit."""
     with stack.connect() as conn:
         (entry,) = conn.execute(
             "select private.audit('test.tamper', 'user', null, null, '{\"plan_id\": \"free\"}')"
@@ -470,11 +472,17 @@ def test_audit_verify_names_an_edited_entry(stack: StackInfo) -> None:
         try:
             conn.execute("update private.audit_log set after = '{\"plan_id\": \"business\"}' "
                          "where id = %s", (entry,))  # fmt: skip
-            broken = stack.voxflow("audit", "verify", check=False)
+            yield entry
         finally:
             conn.execute("update private.audit_log set after = '{\"plan_id\": \"free\"}' "
                          "where id = %s", (entry,))  # fmt: skip
             conn.execute("reset session_replication_role")
+
+
+def test_audit_verify_names_an_edited_entry(stack: StackInfo) -> None:
+    assert stack.voxflow("audit", "verify").stdout.startswith("ok: ")
+    with tampered_audit_entry(stack) as entry:
+        broken = stack.voxflow("audit", "verify", check=False)
     assert broken.returncode == 1
     assert f"audit chain broken at entry {entry}: entry content was changed" in broken.stderr
     assert stack.voxflow("audit", "verify").returncode == 0
@@ -508,6 +516,28 @@ def test_detected_anomalies_are_shown_to_admins_who_acknowledge_them(
     assert (again_ack.status_code, again_ack.json()["code"]) == (409, "invalid_alert_transition")
     missing = admin_rpc(api, admin, "resolve_alert", alert_id=10**12)
     assert (missing.status_code, missing.json()["code"]) == (404, "alert_not_found")
+
+
+def test_audit_chain_verification_is_read_by_admins_only(
+    api: Api, admin: User, user: User, stack: StackInfo
+) -> None:
+    verified = admin_rpc(api, admin, "verify_audit_chain")
+    assert verified.status_code == 200, verified.text
+    report = verified.json()
+    assert report["ok"] is True and report["checked"] >= 1 and report["verified_at"]
+    assert (report["first_bad_id"], report["problem"]) == (None, None)
+    read = api.get(f"{REST}/rpc/verify_audit_chain", headers={**admin.headers, **READ})
+    assert read.status_code == 200 and read.json()["ok"] is True, "a read, so GET works too"
+    with tampered_audit_entry(stack) as entry:
+        broken = admin_rpc(api, admin, "verify_audit_chain").json()
+    assert (broken["ok"], broken["first_bad_id"], broken["problem"]) == (
+        False, entry, "entry content was changed"
+    )  # fmt: skip
+    assert admin_rpc(api, admin, "verify_audit_chain").json()["ok"] is True
+    refused = admin_rpc(api, user, "verify_audit_chain")
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_admin")
+    anonymous = api.post(f"{REST}/rpc/verify_audit_chain", headers=WRITE, json={})
+    assert anonymous.status_code == 401
 
 
 def test_admins_turn_their_own_alert_mail_off_and_on(

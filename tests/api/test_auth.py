@@ -474,6 +474,7 @@ def test_admin_surface_is_enumerated(stack: StackInfo) -> None:
     assert ("POST", "/rest/v1/rpc/set_user_status") in routes
     assert ("GET", "/rest/v1/alert_preferences") in routes
     assert ("POST", "/rest/v1/rpc/set_alert_email") in routes
+    assert ("POST", "/rest/v1/rpc/verify_audit_chain") in routes
 
 
 def test_non_admins_get_403_and_anonymous_401_on_every_admin_route(

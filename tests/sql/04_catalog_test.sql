@@ -36,7 +36,7 @@ select is_empty(
             'is_admin', 'check_request', 'effective_limits', 'admin_set_user_status',
             'admin_set_user_role', 'change_plan_for_caller', 'set_active_agents_for_caller',
             'admin_change_plan', 'admin_set_limits', 'admin_delete_user', 'set_price',
-            'admin_set_alert_status'
+            'admin_set_alert_status', 'admin_verify_audit_chain'
         )$$,
     'no other security-definer function is executable by anon or authenticated'
 );

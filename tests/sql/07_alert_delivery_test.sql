@@ -1,10 +1,10 @@
 -- Alerts that reach the admins (issue 14): each alert the detector raises becomes, once, a
 -- notification for every active admin and a mail for those whose alert mail is on; plain users
 -- and suspended admins get nothing. Each admin chooses their own alert mail (the policies
--- allow only their own row; every change audited). Crafted data lives in July 2025 so no
--- other test's rows mix in.
+-- allow only their own row; every change audited), and admins read the audit chain's
+-- verification. Crafted data lives in July 2025 so no other test's rows mix in.
 begin;
-select plan(25);
+select plan(29);
 
 select tests.create_user('ada@alerts.test', 'admin') as ada \gset
 select tests.create_user('max@alerts.test', 'admin') as max \gset
@@ -172,6 +172,42 @@ select is_empty(
 select is(
     (select count(*) from told) + (select count(*) from mailed), :told_and_mailed::bigint,
     'so nobody is told twice'
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- The audit chain's verification, for admins
+-- ---------------------------------------------------------------------------------------------
+
+select tests.authenticate_as(:'ada');
+select ok(
+    (select (r ->> 'ok')::boolean and (r ->> 'checked')::bigint > 0 and r ? 'verified_at'
+        and r -> 'first_bad_id' = 'null' from admin.verify_audit_chain() as r),
+    'an admin reads that the audit chain verifies'
+);
+
+reset role;
+select private.audit('pgtap.tamper', 'user', null, null, '{"plan_id": "free"}', null) as tampered \gset
+savepoint tamper;
+set local session_replication_role = replica;
+update private.audit_log set after = '{"plan_id": "business"}' where id = :tampered;
+set local session_replication_role = origin;
+select tests.authenticate_as(:'ada');
+select results_eq(
+    $$select r ->> 'ok', (r ->> 'first_bad_id')::bigint, r ->> 'problem'
+      from admin.verify_audit_chain() as r$$,
+    format($$values ('false', %s::bigint, 'entry content was changed')$$, :tampered),
+    'an admin reads the first bad entry of a tampered chain'
+);
+reset role;
+rollback to savepoint tamper;
+
+select tests.authenticate_as(:'ulla');
+select throws_ok(
+    'select admin.verify_audit_chain()', 'PGRST', null, 'a user cannot verify the audit chain'
+);
+select tests.authenticate_as_anon();
+select throws_ok(
+    'select admin.verify_audit_chain()', '42501', null, 'nor can a visitor'
 );
 
 select * from finish();
