@@ -9,7 +9,6 @@ import {
   ErrorNotice,
   Loading,
   PageHeader,
-  Table,
   td,
   th,
 } from "../components/ui";
@@ -28,7 +27,7 @@ import {
   type TranscriptTurn,
 } from "../lib/calls";
 import { describe } from "../lib/errors";
-import { formatDateTime, formatDuration, formatMinutes, formatUsd } from "../lib/format";
+import { formatDateTime, formatDuration, formatUsd } from "../lib/format";
 import { supabase } from "../lib/supabase";
 
 type CallWithTranscript = CallRow & { transcript: TranscriptTurn[] | null };
@@ -175,7 +174,9 @@ function CostCard({
         <ErrorNotice error={describe(prices.error)} title="Prices could not be loaded" />
       ) : (
         <>
-          <Table caption="What this call cost, by part">
+          {/* A plain table: its cells wrap on a phone instead of scrolling. */}
+          <table className="w-full text-left text-sm">
+            <caption className="sr-only">What this call cost, by part</caption>
             <thead>
               <tr>
                 <th scope="col" className={th}>Part</th>
@@ -187,7 +188,7 @@ function CostCard({
               <tr>
                 <td className={td}>Phone line (Twilio, {call.direction})</td>
                 <td className={td}>
-                  {call.duration_seconds ? formatMinutes(call.duration_seconds) : "—"}
+                  {call.duration_seconds ? formatDuration(call.duration_seconds) : "—"}
                   {rate !== null && ` at ${formatRate(rate)}/min`}
                 </td>
                 <td className={td}>
@@ -202,7 +203,7 @@ function CostCard({
                 <td className={td}>In your monthly usage</td>
               </tr>
             </tbody>
-          </Table>
+          </table>
           <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">
             The phone line is priced at Twilio's list rate in force when the call ended. Tokens
             and speech used on the call are counted with the rest of the month's in{" "}

@@ -165,6 +165,12 @@ function PlaceCall({
   );
 }
 
+function callLabel(call: CallRow): string {
+  const outbound = call.direction === "outbound";
+  const number = (outbound ? call.to_number : call.from_number) ?? "an unknown number";
+  return `Call ${outbound ? "to" : "from"} ${number} at ${formatDateTime(call.started_at ?? call.created_at)}`;
+}
+
 /** Only digits and +: what a phone number search can match, safe inside a PostgREST filter. */
 function searchTerm(text: string): string {
   return text.replace(/[^0-9+]/g, "");
@@ -311,6 +317,37 @@ function CallLog({ agents }: { agents: AgentOption[] }) {
             {filtered ? " match" : ""}
             {pages > 1 ? `, page ${page + 1} of ${pages}` : ""}.
           </p>
+          {/* On a phone each call is a card; from sm up, a table. */}
+          <ul className="space-y-2 sm:hidden" aria-label="Calls, newest first">
+            {calls.data.rows.map((call) => {
+              const cost = phoneCost(call, prices.data);
+              return (
+                <li
+                  key={call.id}
+                  className="rounded-md border border-slate-200 p-3 text-sm dark:border-slate-700"
+                >
+                  <div className="flex items-start justify-between gap-2">
+                    <Link to={`/calls/${call.id}`} aria-label={callLabel(call)} className="font-medium">
+                      {formatDateTime(call.started_at ?? call.created_at)}
+                    </Link>
+                    <Badge tone={statusTone(call.status)}>{statusLabel(call.status)}</Badge>
+                  </div>
+                  <p className="mt-1">
+                    {call.agent?.name ?? "—"} ·{" "}
+                    {call.direction === "outbound" ? "Outbound" : "Inbound"}
+                  </p>
+                  <p className="font-mono break-all text-slate-700 dark:text-slate-300">
+                    {call.from_number ?? "—"} → {call.to_number ?? "—"}
+                  </p>
+                  <p className="text-slate-700 dark:text-slate-300">
+                    {call.duration_seconds !== null ? formatDuration(call.duration_seconds) : "No duration yet"}
+                    {cost !== null && ` · ${formatUsd(cost)}`}
+                  </p>
+                </li>
+              );
+            })}
+          </ul>
+          <div className="hidden sm:block">
           <Table caption="Calls, newest first">
             <thead>
               <tr>
@@ -332,9 +369,7 @@ function CallLog({ agents }: { agents: AgentOption[] }) {
                     <td className={td}>
                       <Link
                         to={`/calls/${call.id}`}
-                        aria-label={`Call ${call.direction === "outbound" ? "to" : "from"} ${
-                          (call.direction === "outbound" ? call.to_number : call.from_number) ?? "unknown"
-                        } at ${formatDateTime(call.created_at)}`}
+                        aria-label={callLabel(call)}
                       >
                         {formatDateTime(call.started_at ?? call.created_at)}
                       </Link>
@@ -355,6 +390,7 @@ function CallLog({ agents }: { agents: AgentOption[] }) {
               })}
             </tbody>
           </Table>
+          </div>
           <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">
             Phone cost is the line's minutes at Twilio's list price; the agent's replies and
             speech count in <Link to="/usage">your usage</Link>.

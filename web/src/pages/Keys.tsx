@@ -171,7 +171,6 @@ function ProviderCard({ spec, row }: { spec: ProviderSpec; row: ApiKeyRow | unde
       setSaved(
         `${spec.name} accepted the key. It is saved${result.hint ? `, ending in ${result.hint}` : ""}.`,
       );
-      toast({ tone: "success", title: `${spec.name} key saved` });
       await queryClient.invalidateQueries({ queryKey: keys.apiKeys });
     } catch (err) {
       const e = describe(err);
