@@ -113,7 +113,8 @@ def resend() -> ResponseReturnValue:
         raise ApiError(400, "validation_failed", "Only type 'signup' can be resent")
     email = accounts.normalize_email(data.get("email"))
     # supabase-js sends emailRedirectTo as the redirect_to query parameter, as GoTrue reads it.
-    options = data.get("options") if isinstance(data.get("options"), dict) else {}
+    raw_options = data.get("options")
+    options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
     redirect_to = allowed_redirect(
         request.args.get("redirect_to")
         or data.get("redirect_to")
