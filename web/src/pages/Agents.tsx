@@ -1,6 +1,326 @@
-// PLACEHOLDER: being written.
-import { PageHeader } from "../components/ui";
+// The person's agents: how many of the plan's slots are used, each agent with its state and
+// links to edit and test it, delete with confirmation, and — after a downgrade paused some —
+// the choice of which stay active.
+import { useId, useState } from "react";
+import { Link } from "react-router-dom";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { supabase } from "../lib/supabase";
+import { unwrap } from "../lib/api";
+import { useProfile } from "../lib/auth";
+import { describe, type UserError } from "../lib/errors";
+import { formatRelative } from "../lib/format";
+import { keys, useAgents, useModelCatalog, type Agent } from "../lib/queries";
+import { ConfirmDialog } from "../components/Dialog";
+import { useToast } from "../components/Toast";
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNotice,
+  Loading,
+  Notice,
+  PageHeader,
+} from "../components/ui";
+
+interface CurrentPlan {
+  plan_id: string;
+  name: string;
+  agent_limit: number;
+}
+
+/** The caller's current plan row of plan_comparison (under its key, so a plan change refreshes it). */
+function useCurrentPlan() {
+  return useQuery({
+    queryKey: [...keys.plans, "current"],
+    queryFn: async () =>
+      unwrap<CurrentPlan | null>(
+        await supabase()
+          .from("plan_comparison")
+          .select("plan_id, name, agent_limit")
+          .eq("is_current", true)
+          .maybeSingle(),
+      ),
+  });
+}
+
+const buttonLink =
+  "inline-flex min-h-10 items-center justify-center rounded-md px-4 py-2 text-sm font-medium no-underline";
+const primaryLink = `${buttonLink} bg-indigo-700 text-white hover:bg-indigo-800`;
+const secondaryLink = `${buttonLink} border border-slate-300 bg-white text-slate-900 hover:bg-slate-100 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700`;
+
+export function isPaused(agent: Agent): boolean {
+  return agent.status === "suspended_over_limit";
+}
+
+function StateBadges({ agent }: { agent: Agent }) {
+  return (
+    <span className="flex flex-wrap gap-1">
+      {isPaused(agent) ? (
+        <Badge tone="warning">Paused by plan limit</Badge>
+      ) : agent.is_active ? (
+        <Badge tone="success">Active</Badge>
+      ) : (
+        <Badge tone="neutral">Switched off</Badge>
+      )}
+    </span>
+  );
+}
+
+function AgentCard({
+  agent,
+  modelLabel,
+  onDelete,
+}: {
+  agent: Agent;
+  modelLabel: (kind: "llm" | "tts", id: string) => string;
+  onDelete: (agent: Agent) => void;
+}) {
+  const headingId = useId();
+  return (
+    <li>
+      <article
+        aria-labelledby={headingId}
+        className="flex h-full flex-col gap-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-700 dark:bg-slate-900"
+      >
+        <div className="flex flex-wrap items-start justify-between gap-2">
+          <h2 id={headingId} className="text-base font-semibold break-words">
+            {agent.name}
+          </h2>
+          <StateBadges agent={agent} />
+        </div>
+        {agent.description && (
+          <p className="text-sm break-words text-slate-700 dark:text-slate-300">
+            {agent.description}
+          </p>
+        )}
+        <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
+          <dt className="text-slate-600 dark:text-slate-300">Model</dt>
+          <dd className="break-words">{modelLabel("llm", agent.llm_model)}</dd>
+          <dt className="text-slate-600 dark:text-slate-300">Voice</dt>
+          <dd className="break-words">{modelLabel("tts", agent.tts_voice)}</dd>
+          <dt className="text-slate-600 dark:text-slate-300">Phone</dt>
+          <dd>{agent.phone_number ?? "Your Twilio number"}</dd>
+          <dt className="text-slate-600 dark:text-slate-300">Updated</dt>
+          <dd>{formatRelative(agent.updated_at)}</dd>
+        </dl>
+        <div className="mt-auto flex flex-wrap gap-2">
+          <Link to={`/agents/${agent.id}`} className={secondaryLink} aria-label={`Edit ${agent.name}`}>
+            Edit
+          </Link>
+          <Link
+            to={`/agents/${agent.id}/test`}
+            className={secondaryLink}
+            aria-label={`Test ${agent.name}`}
+          >
+            Test
+          </Link>
+          <Button
+            variant="ghost"
+            className="text-red-700 dark:text-red-300"
+            aria-label={`Delete ${agent.name}`}
+            onClick={() => onDelete(agent)}
+          >
+            Delete
+          </Button>
+        </div>
+      </article>
+    </li>
+  );
+}
+
+/** After a downgrade: pick which agents stay active (at most the plan's limit). */
+function ChooseActive({ agents, limit }: { agents: Agent[]; limit: number }) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const [chosen, setChosen] = useState<Set<number>>(
+    () => new Set(agents.filter((a) => !isPaused(a)).map((a) => a.id)),
+  );
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<UserError | null>(null);
+  const countId = useId();
+  const over = chosen.size > limit;
+  return (
+    <Card title="Choose which agents stay active">
+      <form
+        className="space-y-3"
+        aria-label="Choose which agents stay active"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          setBusy(true);
+          setError(null);
+          try {
+            unwrap(await supabase().rpc("set_active_agents", { agent_ids: [...chosen] }));
+            await queryClient.invalidateQueries({ queryKey: keys.agents });
+            toast({ title: "Active agents saved", tone: "success" });
+          } catch (err) {
+            setError(describe(err));
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <p className="text-sm">
+          Your plan allows {limit} active {limit === 1 ? "agent" : "agents"}. Paused agents are
+          kept and can be edited, but cannot chat or take calls. Pick the ones to keep running;
+          the others stay paused.
+        </p>
+        <fieldset className="space-y-2" aria-describedby={countId}>
+          <legend className="sr-only">Agents to keep active</legend>
+          {agents.map((agent) => (
+            <div key={agent.id} className="flex items-center gap-2">
+              <input
+                id={`keep-${agent.id}`}
+                type="checkbox"
+                className="h-4 w-4"
+                checked={chosen.has(agent.id)}
+                onChange={(e) => {
+                  const next = new Set(chosen);
+                  if (e.target.checked) next.add(agent.id);
+                  else next.delete(agent.id);
+                  setChosen(next);
+                }}
+              />
+              <label htmlFor={`keep-${agent.id}`} className="text-sm">
+                Keep {agent.name} active
+              </label>
+            </div>
+          ))}
+        </fieldset>
+        <p
+          id={countId}
+          className={`text-sm ${over ? "font-semibold text-red-700 dark:text-red-300" : "text-slate-600 dark:text-slate-300"}`}
+        >
+          {chosen.size} of {limit} chosen{over ? ": choose fewer, or upgrade your plan" : ""}.
+        </p>
+        <ErrorNotice error={error} />
+        <div className="flex flex-wrap items-center gap-3">
+          <Button type="submit" busy={busy} disabled={over}>
+            Save active agents
+          </Button>
+          <Link to="/plans">Compare plans</Link>
+        </div>
+      </form>
+    </Card>
+  );
+}
 
 export default function Agents() {
-  return <PageHeader title="Agents" />;
+  const agents = useAgents();
+  const profile = useProfile();
+  const plan = useCurrentPlan();
+  const catalog = useModelCatalog();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const [deleting, setDeleting] = useState<Agent | null>(null);
+
+  const limit = profile.data
+    ? (profile.data.agent_limit_override ?? plan.data?.agent_limit ?? null)
+    : null;
+  const count = agents.data?.length ?? profile.data?.agent_count ?? 0;
+  const planName = plan.data?.name ?? "current";
+  const atLimit = limit !== null && count >= limit;
+  const paused = (agents.data ?? []).filter(isPaused);
+
+  const modelLabel = (kind: "llm" | "tts", id: string) =>
+    catalog.data?.find((m) => m.kind === kind && m.id === id)?.label ?? id;
+
+  const usage =
+    limit !== null ? `${count} of ${limit} agents on the ${planName} plan` : undefined;
+
+  const newAgent = atLimit ? (
+    <Button disabled aria-describedby="agent-limit-reason">
+      New agent
+    </Button>
+  ) : (
+    <Link to="/agents/new" className={primaryLink}>
+      New agent
+    </Link>
+  );
+
+  let body;
+  if (agents.isPending) body = <Loading label="Loading your agents…" />;
+  else if (agents.isError)
+    body = (
+      <div className="space-y-3">
+        <ErrorNotice error={describe(agents.error)} title="Your agents could not be loaded" />
+        <Button variant="secondary" onClick={() => agents.refetch()}>
+          Try again
+        </Button>
+      </div>
+    );
+  else if (agents.data.length === 0)
+    body = (
+      <EmptyState title="No agents yet">
+        An agent answers chats and phone calls with its own prompt, model and voice.{" "}
+        {!atLimit && <Link to="/agents/new">Create your first agent</Link>}
+      </EmptyState>
+    );
+  else
+    body = (
+      <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Your agents">
+        {agents.data.map((agent) => (
+          <AgentCard
+            key={agent.id}
+            agent={agent}
+            modelLabel={modelLabel}
+            onDelete={setDeleting}
+          />
+        ))}
+      </ul>
+    );
+
+  return (
+    <div className="space-y-6">
+      <PageHeader title="Agents" description={usage} actions={newAgent} />
+      {atLimit && (
+        <div id="agent-limit-reason">
+          <Notice tone="info" title="You have reached your plan's agent limit">
+            You have {count} of {limit} agents on the {planName} plan, so you cannot create
+            another one. <Link to="/plans">Upgrade your plan on the Plans page</Link> for more
+            agents, or delete one to make room.
+          </Notice>
+        </div>
+      )}
+      {paused.length > 0 && (
+        <Notice tone="warning" title={`${paused.length} of your agents are paused`}>
+          Your plan allows fewer agents than you have, so{" "}
+          {paused.map((a) => a.name).join(", ")} {paused.length === 1 ? "is" : "are"} paused:
+          kept and editable, but not callable. Choose below which agents stay active, delete
+          some, or <Link to="/plans">upgrade</Link>.
+        </Notice>
+      )}
+      {(profile.isError || plan.isError) && (
+        <ErrorNotice
+          error={describe(profile.error ?? plan.error)}
+          title="Your plan's limit could not be loaded"
+        />
+      )}
+      {body}
+      {paused.length > 0 && limit !== null && agents.data && (
+        <ChooseActive
+          key={agents.data.map((a) => `${a.id}:${a.status}`).join(",")}
+          agents={agents.data}
+          limit={limit}
+        />
+      )}
+      <ConfirmDialog
+        open={deleting !== null}
+        onOpenChange={(open) => !open && setDeleting(null)}
+        title={deleting ? `Delete ${deleting.name}?` : "Delete agent?"}
+        description="The agent, its conversations and its call log are deleted for good. Usage it already used stays on your bill."
+        confirmLabel="Delete agent"
+        danger
+        onConfirm={async () => {
+          if (!deleting) return;
+          unwrap(await supabase().from("agents").delete().eq("id", deleting.id));
+          await Promise.all([
+            queryClient.invalidateQueries({ queryKey: keys.agents }),
+            queryClient.invalidateQueries({ queryKey: ["profile"] }),
+          ]);
+          toast({ title: `${deleting.name} deleted`, tone: "success" });
+        }}
+      />
+    </div>
+  );
 }
