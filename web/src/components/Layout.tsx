@@ -50,10 +50,13 @@ function Bell() {
   return (
     <Link
       to="/notifications"
-      className="relative rounded-md px-3 py-2 text-slate-800 no-underline hover:bg-slate-200 dark:text-slate-100 dark:hover:bg-slate-800"
+      className="relative inline-flex rounded-md px-3 py-2 text-slate-800 no-underline hover:bg-slate-200 dark:text-slate-100 dark:hover:bg-slate-800"
       aria-label={count ? `Notifications, ${count} unread` : "Notifications"}
     >
-      <span aria-hidden="true">🔔</span>
+      <svg aria-hidden="true" viewBox="0 0 24 24" className="h-5 w-5" fill="none" stroke="currentColor" strokeWidth="2">
+        <path d="M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" />
+        <path d="M13.7 21a2 2 0 0 1-3.4 0" />
+      </svg>
       {count > 0 && (
         <span
           aria-hidden="true"

@@ -67,5 +67,6 @@ describe("formatting", () => {
     expect(normalizeE164("4155550100")).toBeNull();
     expect(normalizeE164("+0123456789")).toBeNull();
     expect(normalizeE164("+1234")).toBeNull();
+    expect(normalizeE164("+3581234")).toBe("+3581234"); // 7 digits, as the server allows
   });
 });

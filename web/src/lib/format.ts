@@ -155,9 +155,10 @@ export function warningLevel(percent: number): 0 | 80 | 95 | 100 {
   return 0;
 }
 
-const E164 = /^\+[1-9]\d{7,14}$/;
+// The server's rule (keys.E164, agents_phone_number_e164): + and 7 to 15 digits.
+const E164 = /^\+[1-9]\d{6,14}$/;
 
-/** A phone number as Twilio takes it: + and 8 to 15 digits; spaces, dashes, dots allowed. */
+/** A phone number as Twilio takes it: + and 7 to 15 digits; spaces, dashes, dots allowed. */
 export function normalizeE164(input: string): string | null {
   const compact = input.replace(/[\s().-]/g, "");
   return E164.test(compact) ? compact : null;
