@@ -274,7 +274,7 @@ def test_account_rename_password_change_and_sign_out_everywhere(
     dialog = page.get_by_role("dialog", name="Sign out everywhere?")
     dialog.get_by_role("button", name="Sign out everywhere").click()
     expect(page).to_have_url(re.compile(r"/sign-in"))
-    expect(page.get_by_text("Signed out everywhere")).to_be_visible()
+    expect(page.get_by_text("Signed out everywhere", exact=True)).to_be_visible()
     assert api.get("/auth/v1/user", headers=other.headers).status_code == 401
     refreshed = api.post(
         "/auth/v1/token?grant_type=refresh_token", json={"refresh_token": other.refresh_token}
@@ -307,7 +307,7 @@ def test_account_deletion_needs_typed_confirmation_and_the_password(
     dialog.get_by_label("Your password").fill(user.password)
     confirm.click()
     expect(page).to_have_url(re.compile(r"/sign-in"))
-    expect(page.get_by_text("Your account was deleted")).to_be_visible()
+    expect(page.get_by_text("Your account was deleted", exact=True)).to_be_visible()
     with stack.connect() as conn:
         left = conn.execute(
             "select (select count(*) from auth.users where id = %(id)s)"
