@@ -249,8 +249,21 @@ def test_push_to_talk_hears_answers_and_plays_the_reply(
     assert listen["api_key"] == DEEPGRAM
     assert listen["headers"]["content-type"].startswith("audio/")
     assert any("/speak" in r["path"] for r in uploads)
-    expect(page.get_by_role("button", name="Start recording")).to_be_enabled()
+    talk = page.get_by_role("button", name="Start recording")
+    expect(talk).to_be_enabled()
     check_page(page, "agent-test-voice")
+
+    # Push-to-talk from the keyboard: hold Space while speaking, let go to send.
+    fakes.configure(transcript="And on Tuesday?", reply="Tuesday at two works.")
+    talk.focus()
+    page.keyboard.down(" ")
+    expect(page.get_by_role("button", name="Stop recording")).to_be_visible()
+    page.wait_for_timeout(1000)
+    page.keyboard.up(" ")
+    expect(page.get_by_text("Heard: And on Tuesday?")).to_be_visible()
+    expect(messages.get_by_text("Tuesday at two works.")).to_be_visible()
+    expect(talk).to_be_enabled()
+    assert len([r for r in fakes.requests("deepgram") if "/listen" in r["path"]]) == 2
 
 
 def test_missing_keys_quota_and_provider_failures_are_explained(

@@ -1,6 +1,6 @@
 // Create (/agents/new) or edit (/agents/:agentId) an agent: every field, the models and voices
 // from the catalog, the server's validation message on the field it concerns.
-import { useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { useQueryClient } from "@tanstack/react-query";
 import { supabase } from "../lib/supabase";
@@ -163,8 +163,13 @@ function AgentForm({ agent, catalog }: { agent: Agent | null; catalog: CatalogEn
   const [form, setForm] = useState<Form>(() => (agent ? formOf(agent) : NEW_AGENT));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserError | null>(null);
+  const formRef = useRef<HTMLFormElement | null>(null);
 
   const field = error ? fieldOf(error, FIELDS) : null;
+  // The field the error concerns gets the focus, so its message is next to the cursor.
+  useEffect(() => {
+    if (field) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [error, field]);
   const errorFor = (f: Field) => (error && field === f ? error.message : undefined);
   const set =
     <K extends keyof Form>(key: K) =>
@@ -218,7 +223,13 @@ function AgentForm({ agent, catalog }: { agent: Agent | null; catalog: CatalogEn
     voice?.language && !form.language.toLowerCase().startsWith(voice.language.toLowerCase());
 
   return (
-    <form className="space-y-6" noValidate onSubmit={submit} aria-label="Agent settings">
+    <form
+      ref={formRef}
+      className="space-y-6"
+      noValidate
+      onSubmit={submit}
+      aria-label="Agent settings"
+    >
       <Card title="Basics">
         <div className="space-y-4">
           <TextField
@@ -347,16 +358,17 @@ function AgentForm({ agent, catalog }: { agent: Agent | null; catalog: CatalogEn
         )}
       </Card>
       <Card title="Advanced">
+        <div className="[&_textarea]:font-mono">
         <TextAreaField
           label="Config (JSON)"
           rows={4}
           spellCheck={false}
-          className="font-mono"
           hint="Extra settings as a JSON object; {} for none."
           value={form.config}
           onChange={(e) => set("config")(e.target.value)}
           error={errorFor("config")}
         />
+        </div>
       </Card>
       {error && !field && <ErrorNotice error={error} title="The agent was not saved" />}
       {error && field && (

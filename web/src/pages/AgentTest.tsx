@@ -8,7 +8,7 @@ import { supabase } from "../lib/supabase";
 import { callJson, callRaw, unwrap } from "../lib/api";
 import { describe, type UserError } from "../lib/errors";
 import { formatDateTime, formatNumber } from "../lib/format";
-import { keys, useAgent, type Agent } from "../lib/queries";
+import { keys, useAgent, useModelCatalog, type Agent } from "../lib/queries";
 import {
   Button,
   Card,
@@ -197,6 +197,9 @@ type RecState = "idle" | "starting" | "recording" | "working";
 
 function Console({ agent }: { agent: Agent }) {
   const queryClient = useQueryClient();
+  const catalog = useModelCatalog();
+  const label = (kind: "llm" | "stt" | "tts", id: string) =>
+    catalog.data?.find((m) => m.kind === kind && m.id === id)?.label ?? id;
   const [params, setParams] = useSearchParams();
   const conversationId = params.get("conversation");
   const history = useConversationMessages(conversationId);
@@ -493,18 +496,19 @@ function Console({ agent }: { agent: Agent }) {
                 </select>
               </label>
             )}
-            <Button
-              variant="secondary"
-              disabled={!conversationId && turns.length === 0}
-              onClick={() => {
-                setTurns([]);
-                setError(null);
-                setHeard(null);
-                setParams({});
-              }}
-            >
-              New conversation
-            </Button>
+            {(conversationId || turns.length > 0) && (
+              <Button
+                variant="secondary"
+                onClick={() => {
+                  setTurns([]);
+                  setError(null);
+                  setHeard(null);
+                  setParams({});
+                }}
+              >
+                New conversation
+              </Button>
+            )}
           </div>
         }
       >
@@ -646,15 +650,15 @@ function Console({ agent }: { agent: Agent }) {
         <Card title="This agent">
           <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
             <dt className="text-slate-600 dark:text-slate-300">Model</dt>
-            <dd className="break-words">{agent.llm_model}</dd>
+            <dd className="break-words">{label("llm", agent.llm_model)}</dd>
             <dt className="text-slate-600 dark:text-slate-300">Max tokens</dt>
             <dd>{agent.max_tokens}</dd>
             <dt className="text-slate-600 dark:text-slate-300">Listens with</dt>
             <dd>
-              {agent.stt_model} ({agent.language})
+              {label("stt", agent.stt_model)} ({agent.language})
             </dd>
             <dt className="text-slate-600 dark:text-slate-300">Voice</dt>
-            <dd className="break-words">{agent.tts_voice}</dd>
+            <dd className="break-words">{label("tts", agent.tts_voice)}</dd>
           </dl>
           <p className="mt-3 text-sm">
             <Link to={`/agents/${agent.id}`}>Edit {agent.name}</Link>

@@ -117,7 +117,6 @@ function AgentCard({
           </Link>
           <Button
             variant="ghost"
-            className="text-red-700 dark:text-red-300"
             aria-label={`Delete ${agent.name}`}
             onClick={() => onDelete(agent)}
           >
@@ -283,7 +282,10 @@ export default function Agents() {
         </div>
       )}
       {paused.length > 0 && (
-        <Notice tone="warning" title={`${paused.length} of your agents are paused`}>
+        <Notice
+          tone="warning"
+          title={`${paused.length} of your agents ${paused.length === 1 ? "is" : "are"} paused`}
+        >
           Your plan allows fewer agents than you have, so{" "}
           {paused.map((a) => a.name).join(", ")} {paused.length === 1 ? "is" : "are"} paused:
           kept and editable, but not callable. Choose below which agents stay active, delete
