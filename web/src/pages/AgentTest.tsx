@@ -240,6 +240,12 @@ function Console({ agent }: { agent: Agent }) {
   }, [audioUrl]);
   useEffect(() => {
     return () => {
+      // Leaving mid-recording: nothing is sent, the microphone is released.
+      const current = recorder.current;
+      if (current) {
+        current.onstop = null;
+        if (current.state !== "inactive") current.stop();
+      }
       stream.current?.getTracks().forEach((t) => t.stop());
     };
   }, []);
