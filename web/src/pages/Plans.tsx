@@ -141,8 +141,11 @@ function Consequences({
       <p>
         The {target.name} plan gives you {formatNumber(agentLimit)} agents,{" "}
         {formatNumber(tokenLimit)} tokens a month and {formatNumber(target.requests_per_minute)}{" "}
-        requests a minute for {formatUsd(target.monthly_price_usd)} a month. The change takes
-        effect at once.
+        requests a minute
+        {Number(target.monthly_price_usd) === 0
+          ? " at no charge"
+          : ` for ${formatUsd(target.monthly_price_usd)} a month`}
+        . The change takes effect at once.
       </p>
       {pause.length > 0 ? (
         <Notice tone="warning" title={`${pause.length} of your agents will pause`}>

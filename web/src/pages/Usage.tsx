@@ -535,7 +535,7 @@ export default function Usage() {
           </p>
         </Card>
 
-        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">
+        <div className="grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-4">
           <Stat
             label="Cost this period"
             value={formatCost(usage.cost_usd)}
