@@ -46,6 +46,7 @@ describe("formatting", () => {
   it("keeps sub-cent costs visible", () => {
     expect(formatUsd(0)).toBe("$0.00");
     expect(formatUsd(0.00042)).toBe("$0.0004");
+    expect(formatUsd(0.00000125)).toBe("< $0.0001");
     expect(formatUsd("12.5")).toBe("$12.50");
   });
 

@@ -11,6 +11,7 @@ export function formatNumber(value: number | string | null | undefined): string 
 export function formatUsd(value: number | string | null | undefined): string {
   const n = Number(value ?? 0);
   if (!Number.isFinite(n) || n === 0) return "$0.00";
+  if (Math.abs(n) < 0.0001) return n > 0 ? "< $0.0001" : "> -$0.0001";
   const digits = Math.abs(n) < 0.01 ? 4 : 2;
   return new Intl.NumberFormat("en-US", {
     style: "currency",
