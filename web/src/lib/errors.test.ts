@@ -30,10 +30,14 @@ describe("API errors as a person reads them", () => {
     expect(toUserError(new TypeError("Failed to fetch")).message).toMatch(/Could not reach/);
   });
 
-  it("links a missing key to the keys page", () => {
-    expect(fromBody(400, { code: "provider_key_missing", message: "Add a Groq key" }).fixPath).toBe(
-      "/keys",
-    );
+  it("links a missing key to the keys page instead of an API caller's hint", () => {
+    const e = fromBody(400, {
+      code: "provider_key_missing",
+      message: "Add your Groq API key first",
+      hint: "Save it with PUT /functions/v1/api-keys/groq and a JSON body with api_key",
+    });
+    expect(e.fixPath).toBe("/keys");
+    expect(e.hint).toBeUndefined();
   });
 
   it("places an error on the field it concerns", () => {

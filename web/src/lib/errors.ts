@@ -73,13 +73,17 @@ export function fromBody(status: number, body: unknown, retryAfter?: string | nu
     fallbackMessage(status);
   const { code: _c, error_code: _e, msg: _m, message: _msg, hint, details, ...extra } = data;
   const seconds = retryAfter ? Number.parseInt(retryAfter, 10) : Number.NaN;
+  const fixPath = FIX_PATHS[code];
+  // A hint written for API callers ("PUT /functions/v1/api-keys/groq", "rpc/set_active_agents")
+  // is no help on a page that links to the fix instead.
+  const apiHint = /\/functions\/v1|\/rest\/v1|\brpc\/|\b(PUT|POST|PATCH|DELETE) \//.test(String(hint));
   const result: UserError = {
     status,
     code: rawCode ? `http_${status}` : code,
     message: rawCode ? fallbackMessage(status) : message,
-    hint: asString(hint),
+    hint: fixPath && apiHint ? undefined : asString(hint),
     field: asField(details),
-    fixPath: FIX_PATHS[code],
+    fixPath,
     extra,
   };
   if (Number.isFinite(seconds)) result.retryAfter = seconds;
