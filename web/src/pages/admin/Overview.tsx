@@ -1,0 +1,540 @@
+// The platform at a glance: totals with their freshness, trends, features, costs, top users.
+import { useQuery } from "@tanstack/react-query";
+import { Link, useSearchParams } from "react-router-dom";
+import { adminDb } from "../../lib/supabase";
+import { unwrap } from "../../lib/api";
+import { formatDate, formatNumber, formatUsd } from "../../lib/format";
+import { ChartOrTable } from "../../components/ChartOrTable";
+import {
+  Card,
+  EmptyState,
+  Loading,
+  PageHeader,
+  SelectField,
+  td,
+  th,
+} from "../../components/ui";
+import { Bars, Lines } from "./charts";
+import { Freshness, ScrollTable, SectionError, monthStartUtc } from "./shared";
+
+interface Totals {
+  users_total: number;
+  users_active: number;
+  users_suspended: number;
+  users_pending_verification: number;
+  admins: number;
+  active_users_7d: number;
+  active_users_30d: number;
+  agents_active: number;
+  agents_suspended: number;
+  period_start: string;
+  provider_calls: number;
+  failed_calls: number;
+  tokens: number;
+  audio_minutes: number;
+  characters: number;
+  call_minutes: number;
+  cost_usd: number;
+  usage_as_of: string | null;
+  counted_at: string | null;
+}
+
+interface Trend {
+  day?: string;
+  month?: string;
+  signups: number;
+  active_users: number;
+  provider_calls: number;
+  tokens: number;
+  cost_usd: number;
+  as_of: string | null;
+}
+
+interface Feature {
+  feature: string;
+  kind: string;
+  provider_calls: number;
+  failed_calls: number;
+  tokens: number;
+  audio_minutes: number;
+  call_minutes: number;
+  cost_usd: number;
+  as_of: string | null;
+}
+
+interface CostRow {
+  provider: string;
+  kind: string;
+  model: string;
+  plan_id: string;
+  provider_calls: number;
+  cost_usd: number;
+  as_of: string | null;
+}
+
+interface TopUser {
+  rank: number;
+  user_id: string;
+  email: string;
+  organization_name: string | null;
+  plan_id: string;
+  tokens_used: number;
+  provider_calls: number;
+  cost_usd: number;
+  as_of: string | null;
+}
+
+const RANGES = [
+  { value: "7", label: "Last 7 days" },
+  { value: "30", label: "Last 30 days" },
+  { value: "90", label: "Last 90 days" },
+];
+const MONTH_RANGES = [
+  { value: "6", label: "Last 6 months" },
+  { value: "12", label: "Last 12 months" },
+  { value: "24", label: "Last 24 months" },
+];
+
+function daysAgo(n: number): string {
+  const d = new Date();
+  d.setUTCDate(d.getUTCDate() - n + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+const shortDay = (v: string) =>
+  new Date(`${v.slice(0, 10)}T00:00:00Z`).toLocaleDateString("en-GB", {
+    day: "numeric",
+    month: "short",
+    timeZone: "UTC",
+  });
+const shortMonth = (v: string) =>
+  new Date(`${v.slice(0, 10)}T00:00:00Z`).toLocaleDateString("en-GB", {
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+
+function Figure({
+  label,
+  value,
+  asOf,
+}: {
+  label: string;
+  value: string;
+  asOf: string | null | undefined;
+}) {
+  return (
+    <div className="rounded-lg border border-slate-200 bg-white p-3 dark:border-slate-700 dark:bg-slate-900">
+      <dt className="text-xs font-medium text-slate-600 dark:text-slate-300">{label}</dt>
+      <dd className="mt-1 text-xl font-semibold">{value}</dd>
+      <dd>
+        <Freshness at={asOf} />
+      </dd>
+    </div>
+  );
+}
+
+function TotalsGrid() {
+  const totals = useQuery({
+    queryKey: ["admin", "platform_totals"],
+    refetchInterval: 30000,
+    queryFn: async () =>
+      unwrap<Totals | null>(await adminDb().from("platform_totals").select("*").maybeSingle()),
+  });
+  if (totals.isPending) return <Loading label="Loading the totals…" />;
+  if (totals.isError) return <SectionError error={totals.error} />;
+  const t = totals.data;
+  if (!t) return <EmptyState title="No totals yet">The analytics jobs have not run yet.</EmptyState>;
+  const c = t.counted_at;
+  const u = t.usage_as_of;
+  const figures: [string, string, string | null][] = [
+    ["Users", formatNumber(t.users_total), c],
+    ["Active accounts", formatNumber(t.users_active), c],
+    ["Suspended", formatNumber(t.users_suspended), c],
+    ["Awaiting verification", formatNumber(t.users_pending_verification), c],
+    ["Admins", formatNumber(t.admins), c],
+    ["Active users, 7 days", formatNumber(t.active_users_7d), c],
+    ["Active users, 30 days", formatNumber(t.active_users_30d), c],
+    ["Agents active", formatNumber(t.agents_active), c],
+    ["Agents paused", formatNumber(t.agents_suspended), c],
+    ["Tokens this month", formatNumber(t.tokens), u],
+    ["Audio minutes this month", formatNumber(t.audio_minutes), u],
+    ["Phone minutes this month", formatNumber(t.call_minutes), u],
+    ["Provider calls this month", formatNumber(t.provider_calls), u],
+    ["Failed calls this month", formatNumber(t.failed_calls), u],
+    ["Cost this month", formatUsd(t.cost_usd), u],
+  ];
+  return (
+    <section aria-labelledby="totals-heading" className="space-y-2">
+      <h2 id="totals-heading" className="text-lg font-semibold">
+        Totals
+      </h2>
+      <p className="text-sm text-slate-600 dark:text-slate-300">
+        Accounts and agents are counted about every 15 seconds; usage is folded about once a
+        minute. The period began {formatDate(t.period_start)} (UTC).
+      </p>
+      <dl className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5">
+        {figures.map(([label, value, asOf]) => (
+          <Figure key={label} label={label} value={value} asOf={asOf} />
+        ))}
+      </dl>
+    </section>
+  );
+}
+
+function TrendCharts({
+  rows,
+  x,
+  format,
+  scope,
+}: {
+  rows: Trend[];
+  x: "day" | "month";
+  format: (v: string) => string;
+  scope: string;
+}) {
+  const key = (r: Trend) => String(r[x]);
+  const when = { key: x, label: x === "day" ? "Day (UTC)" : "Month (UTC)", render: (r: Trend) => format(String(r[x])) };
+  return (
+    <div className="grid gap-6 lg:grid-cols-2">
+      <ChartOrTable
+        title={`${scope} sign-ups and active users`}
+        rows={rows}
+        rowKey={key}
+        columns={[
+          when,
+          { key: "signups", label: "Sign-ups", render: (r) => formatNumber(r.signups) },
+          { key: "active", label: "Active users", render: (r) => formatNumber(r.active_users) },
+        ]}
+        chart={
+          <Lines
+            rows={rows}
+            x={x}
+            formatX={format}
+            series={[
+              { key: "signups", label: "Sign-ups" },
+              { key: "active_users", label: "Active users" },
+            ]}
+          />
+        }
+      />
+      <ChartOrTable
+        title={`${scope} tokens`}
+        rows={rows}
+        rowKey={key}
+        columns={[
+          when,
+          { key: "tokens", label: "Tokens", render: (r) => formatNumber(r.tokens) },
+          { key: "calls", label: "Provider calls", render: (r) => formatNumber(r.provider_calls) },
+        ]}
+        chart={
+          <Lines
+            rows={rows}
+            x={x}
+            formatX={format}
+            formatY={(v) => formatNumber(v)}
+            series={[{ key: "tokens", label: "Tokens" }]}
+          />
+        }
+      />
+      <ChartOrTable
+        title={`${scope} cost`}
+        rows={rows}
+        rowKey={key}
+        columns={[when, { key: "cost", label: "Cost", render: (r) => formatUsd(r.cost_usd) }]}
+        chart={
+          <Lines
+            rows={rows}
+            x={x}
+            formatX={format}
+            formatY={(v) => formatUsd(v)}
+            series={[{ key: "cost_usd", label: "Cost (USD)" }]}
+          />
+        }
+      />
+    </div>
+  );
+}
+
+function Trends() {
+  const [params, setParams] = useSearchParams();
+  const days = params.get("days") ?? "30";
+  const months = params.get("months") ?? "12";
+  const set = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    next.set(key, value);
+    setParams(next, { replace: true });
+  };
+  const daily = useQuery({
+    queryKey: ["admin", "daily_trends", days],
+    queryFn: async () =>
+      unwrap<Trend[]>(
+        await adminDb()
+          .from("daily_trends")
+          .select("*")
+          .gte("day", daysAgo(Number(days)))
+          .order("day"),
+      ),
+  });
+  const monthly = useQuery({
+    queryKey: ["admin", "monthly_trends", months],
+    queryFn: async () =>
+      unwrap<Trend[]>(
+        await adminDb()
+          .from("monthly_trends")
+          .select("*")
+          .gte("month", monthStartUtc(1 - Number(months)))
+          .order("month"),
+      ),
+  });
+  return (
+    <Card
+      title="Trends"
+      actions={<span className="text-sm text-slate-600 dark:text-slate-300">Times in UTC</span>}
+    >
+      <div className="space-y-8">
+        <div className="space-y-3">
+          <div className="flex flex-wrap items-end justify-between gap-3">
+            <h3 className="font-semibold">Daily</h3>
+            <div className="w-48">
+              <SelectField
+                label="Daily range"
+                value={days}
+                options={RANGES}
+                onChange={(e) => set("days", e.target.value)}
+              />
+            </div>
+          </div>
+          {daily.isPending ? (
+            <Loading />
+          ) : daily.isError ? (
+            <SectionError error={daily.error} />
+          ) : daily.data.length === 0 ? (
+            <EmptyState title="No days in this range yet" />
+          ) : (
+            <>
+              <Freshness at={daily.data[daily.data.length - 1]?.as_of} label="Folded" />
+              <TrendCharts rows={daily.data} x="day" format={shortDay} scope="Daily" />
+            </>
+          )}
+        </div>
+        <div className="space-y-3">
+          <div className="flex flex-wrap items-end justify-between gap-3">
+            <h3 className="font-semibold">Monthly</h3>
+            <div className="w-48">
+              <SelectField
+                label="Monthly range"
+                value={months}
+                options={MONTH_RANGES}
+                onChange={(e) => set("months", e.target.value)}
+              />
+            </div>
+          </div>
+          {monthly.isPending ? (
+            <Loading />
+          ) : monthly.isError ? (
+            <SectionError error={monthly.error} />
+          ) : monthly.data.length === 0 ? (
+            <EmptyState title="No months in this range yet" />
+          ) : (
+            <>
+              <Freshness at={monthly.data[monthly.data.length - 1]?.as_of} label="Folded" />
+              <TrendCharts rows={monthly.data} x="month" format={shortMonth} scope="Monthly" />
+            </>
+          )}
+        </div>
+      </div>
+    </Card>
+  );
+}
+
+function sumBy(rows: CostRow[], key: "provider" | "model" | "plan_id") {
+  const totals = new Map<string, { name: string; cost_usd: number; provider_calls: number }>();
+  for (const r of rows) {
+    const name = r[key] || "—";
+    const t = totals.get(name) ?? { name, cost_usd: 0, provider_calls: 0 };
+    t.cost_usd += Number(r.cost_usd);
+    t.provider_calls += Number(r.provider_calls);
+    totals.set(name, t);
+  }
+  return [...totals.values()].sort((a, b) => b.cost_usd - a.cost_usd);
+}
+
+function MonthPicker({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const options = Array.from({ length: 12 }, (_, i) => {
+    const start = monthStartUtc(-i);
+    return { value: start, label: shortMonth(start) };
+  });
+  return (
+    <div className="w-48">
+      <SelectField label="Month (UTC)" value={value} options={options} onChange={(e) => onChange(e.target.value)} />
+    </div>
+  );
+}
+
+function MonthSections() {
+  const [params, setParams] = useSearchParams();
+  const month = params.get("month") ?? monthStartUtc();
+  const features = useQuery({
+    queryKey: ["admin", "feature_usage", month],
+    queryFn: async () =>
+      unwrap<Feature[]>(
+        await adminDb().from("feature_usage").select("*").eq("period_start", month).order("feature"),
+      ),
+  });
+  const costs = useQuery({
+    queryKey: ["admin", "cost_breakdown", month],
+    queryFn: async () =>
+      unwrap<CostRow[]>(
+        await adminDb()
+          .from("cost_breakdown")
+          .select("provider,kind,model,plan_id,provider_calls,cost_usd,as_of")
+          .eq("period_start", month),
+      ),
+  });
+  const top = useQuery({
+    queryKey: ["admin", "top_users", month],
+    queryFn: async () =>
+      unwrap<TopUser[]>(
+        await adminDb()
+          .from("top_users")
+          .select("*")
+          .eq("period_start", month)
+          .order("rank")
+          .limit(10),
+      ),
+  });
+  return (
+    <div className="space-y-6">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <h2 className="text-lg font-semibold">By month: {shortMonth(month)}</h2>
+        <MonthPicker
+          value={month}
+          onChange={(v) => {
+            const next = new URLSearchParams(params);
+            next.set("month", v);
+            setParams(next, { replace: true });
+          }}
+        />
+      </div>
+      <Card title="Feature usage" actions={<Freshness at={features.data?.[0]?.as_of} />}>
+        {features.isPending ? (
+          <Loading />
+        ) : features.isError ? (
+          <SectionError error={features.error} />
+        ) : features.data.length === 0 ? (
+          <EmptyState title="No usage this month">Chat, speech, transcription and phone calls show here once used.</EmptyState>
+        ) : (
+          <ChartOrTable
+            title="Calls by feature"
+            rows={features.data}
+            rowKey={(r) => `${r.feature}/${r.kind}`}
+            columns={[
+              { key: "feature", label: "Feature", render: (r) => r.feature },
+              { key: "calls", label: "Calls", render: (r) => formatNumber(r.provider_calls) },
+              { key: "failed", label: "Failed", render: (r) => formatNumber(r.failed_calls) },
+              { key: "tokens", label: "Tokens", render: (r) => formatNumber(r.tokens) },
+              { key: "audio", label: "Audio minutes", render: (r) => formatNumber(r.audio_minutes) },
+              { key: "phone", label: "Phone minutes", render: (r) => formatNumber(r.call_minutes) },
+              { key: "cost", label: "Cost", render: (r) => formatUsd(r.cost_usd) },
+            ]}
+            chart={
+              <Bars
+                rows={features.data}
+                x="feature"
+                series={[
+                  { key: "provider_calls", label: "Calls" },
+                  { key: "failed_calls", label: "Failed" },
+                ]}
+              />
+            }
+          />
+        )}
+      </Card>
+      <Card title="Cost breakdown" actions={<Freshness at={costs.data?.[0]?.as_of} />}>
+        {costs.isPending ? (
+          <Loading />
+        ) : costs.isError ? (
+          <SectionError error={costs.error} />
+        ) : costs.data.length === 0 ? (
+          <EmptyState title="No cost this month" />
+        ) : (
+          <div className="grid gap-6 lg:grid-cols-3">
+            {(
+              [
+                ["provider", "Cost by provider"],
+                ["model", "Cost by model"],
+                ["plan_id", "Cost by plan"],
+              ] as const
+            ).map(([key, title]) => {
+              const rows = sumBy(costs.data, key);
+              return (
+                <ChartOrTable
+                  key={key}
+                  title={title}
+                  rows={rows}
+                  rowKey={(r) => r.name}
+                  columns={[
+                    { key: "name", label: key === "plan_id" ? "Plan" : key === "model" ? "Model" : "Provider", render: (r) => r.name },
+                    { key: "calls", label: "Calls", render: (r) => formatNumber(r.provider_calls) },
+                    { key: "cost", label: "Cost", render: (r) => formatUsd(r.cost_usd) },
+                  ]}
+                  chart={<Bars rows={rows} x="name" formatY={(v) => formatUsd(v)} series={[{ key: "cost_usd", label: "Cost (USD)" }]} />}
+                />
+              );
+            })}
+          </div>
+        )}
+      </Card>
+      <Card title="Top users by cost" actions={<Freshness at={top.data?.[0]?.as_of} label="ranked" />}>
+        {top.isPending ? (
+          <Loading />
+        ) : top.isError ? (
+          <SectionError error={top.error} />
+        ) : top.data.length === 0 ? (
+          <EmptyState title="Nobody has used anything this month" />
+        ) : (
+          <ScrollTable caption="Top users by cost">
+            <thead>
+              <tr>
+                <th scope="col" className={th}>#</th>
+                <th scope="col" className={th}>User</th>
+                <th scope="col" className={th}>Organization</th>
+                <th scope="col" className={th}>Plan</th>
+                <th scope="col" className={th}>Tokens</th>
+                <th scope="col" className={th}>Calls</th>
+                <th scope="col" className={th}>Cost</th>
+              </tr>
+            </thead>
+            <tbody>
+              {top.data.map((u) => (
+                <tr key={u.user_id}>
+                  <td className={td}>{u.rank}</td>
+                  <td className={td}>
+                    <Link to={`/admin/users/${u.user_id}`}>{u.email}</Link>
+                  </td>
+                  <td className={td}>{u.organization_name ?? "—"}</td>
+                  <td className={td}>{u.plan_id}</td>
+                  <td className={td}>{formatNumber(u.tokens_used)}</td>
+                  <td className={td}>{formatNumber(u.provider_calls)}</td>
+                  <td className={td}>{formatUsd(u.cost_usd)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </ScrollTable>
+        )}
+      </Card>
+    </div>
+  );
+}
+
+export default function Overview() {
+  return (
+    <div className="space-y-8">
+      <PageHeader title="Overview" description="The whole platform. Times and periods are in UTC." />
+      <TotalsGrid />
+      <Trends />
+      <MonthSections />
+    </div>
+  );
+}

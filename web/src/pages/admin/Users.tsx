@@ -1,0 +1,350 @@
+// Every account, paged on the server. All filters, the search, the order and the page live in
+// the URL, so a view can be shared and reloaded; "Export CSV" downloads exactly this view.
+import { useState, type FormEvent } from "react";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { Link, useSearchParams } from "react-router-dom";
+import { adminDb } from "../../lib/supabase";
+import { unwrap } from "../../lib/api";
+import { formatDate, formatNumber, formatRelative, formatUsd } from "../../lib/format";
+import {
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  EmptyState,
+  Loading,
+  PageHeader,
+  SelectField,
+  TextField,
+  td,
+  th,
+} from "../../components/ui";
+import {
+  ExportButton,
+  SectionError,
+  StatusBadge,
+  applyPairs,
+  dayAfter,
+  dayStart,
+  exportQuery,
+  likeTerm,
+  usePlans,
+  type Pair,
+  ScrollTable,
+} from "./shared";
+
+export interface OverviewRow {
+  user_id: string;
+  email: string;
+  organization_name: string | null;
+  role: string;
+  status: string;
+  plan_id: string;
+  plan_name: string;
+  agent_count: number;
+  agent_limit: number;
+  tokens_used: number;
+  token_limit: number;
+  cost_usd: number;
+  last_sign_in_at: string | null;
+  last_active_at: string | null;
+  created_at: string;
+  near_quota: boolean;
+  over_quota: boolean;
+}
+
+const PAGE_SIZE = 25;
+
+const SORTS = [
+  { value: "created_at.desc", label: "Newest first" },
+  { value: "created_at.asc", label: "Oldest first" },
+  { value: "last_active_at.desc", label: "Recently active" },
+  { value: "email.asc", label: "Email A–Z" },
+  { value: "cost_usd.desc", label: "Cost, highest first" },
+  { value: "tokens_used.desc", label: "Tokens, most first" },
+];
+
+/** The URL's filters as PostgREST pairs on admin.users_overview. */
+export function userFilters(params: URLSearchParams): Pair[] {
+  const pairs: Pair[] = [];
+  const q = params.get("q")?.trim();
+  if (q) pairs.push(["search", `ilike.${likeTerm(q)}`]);
+  for (const [param, column] of [
+    ["status", "status"],
+    ["plan", "plan_id"],
+    ["role", "role"],
+  ] as const) {
+    const value = params.get(param);
+    if (value) pairs.push([column, `eq.${value}`]);
+  }
+  const range = (from: string, to: string, column: string) => {
+    const a = params.get(from);
+    const b = params.get(to);
+    if (a) pairs.push([column, `gte.${dayStart(a)}`]);
+    if (b) pairs.push([column, `lt.${dayAfter(b)}`]);
+  };
+  range("created_from", "created_to", "created_at");
+  range("active_from", "active_to", "last_active_at");
+  if (params.get("near_quota") === "1") pairs.push(["near_quota", "is.true"]);
+  if (params.get("over_quota") === "1") pairs.push(["over_quota", "is.true"]);
+  return pairs;
+}
+
+function sortOf(params: URLSearchParams): { column: string; ascending: boolean; raw: string } {
+  const raw = SORTS.some((s) => s.value === params.get("sort"))
+    ? params.get("sort")!
+    : "created_at.desc";
+  const [column, direction] = raw.split(".") as [string, string];
+  return { column, ascending: direction === "asc", raw };
+}
+
+export default function Users() {
+  const [params, setParams] = useSearchParams();
+  const [term, setTerm] = useState(params.get("q") ?? "");
+  const plans = usePlans();
+  const pairs = userFilters(params);
+  const sort = sortOf(params);
+  const page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
+
+  const list = useQuery({
+    queryKey: ["admin", "users_overview", pairs, sort.raw, page],
+    placeholderData: keepPreviousData,
+    queryFn: async () => {
+      const from = (page - 1) * PAGE_SIZE;
+      const query = applyPairs(
+        adminDb()
+          .from("users_overview")
+          .select(
+            "user_id,email,organization_name,role,status,plan_id,plan_name,agent_count,agent_limit,tokens_used,token_limit,cost_usd,last_sign_in_at,last_active_at,created_at,near_quota,over_quota",
+            { count: "exact" },
+          ),
+        pairs,
+      )
+        .order(sort.column, { ascending: sort.ascending })
+        .order("user_id")
+        .range(from, from + PAGE_SIZE - 1);
+      const result = await query;
+      return { rows: unwrap<OverviewRow[]>(result), total: result.count ?? 0 };
+    },
+  });
+
+  const update = (changes: Record<string, string | null>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    if (!("page" in changes)) next.delete("page");
+    setParams(next, { replace: !("page" in changes) });
+  };
+
+  const onSearch = (event: FormEvent) => {
+    event.preventDefault();
+    update({ q: term.trim() || null });
+  };
+
+  const total = list.data?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const filtered = pairs.length > 0;
+  const planOptions = [
+    { value: "", label: "Any plan" },
+    ...(plans.data ?? []).map((p) => ({ value: p.id, label: p.name })),
+  ];
+
+  return (
+    <div className="space-y-6">
+      <PageHeader
+        title="Users"
+        description="Every account with its plan, limits and this month's usage. The filters are part of the address, so you can share or bookmark a view."
+        actions={
+          <ExportButton
+            kind="users"
+            query={exportQuery(pairs, { order: `${sort.raw},user_id` })}
+          />
+        }
+      />
+      <Card title="Search and filters">
+        <form onSubmit={onSearch} className="flex flex-wrap items-end gap-2" role="search">
+          <div className="min-w-0 flex-1">
+            <TextField
+              label="Search email or organization"
+              type="search"
+              value={term}
+              onChange={(e) => setTerm(e.target.value)}
+            />
+          </div>
+          <Button type="submit">Search</Button>
+        </form>
+        <div className="mt-4 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
+          <SelectField
+            label="Status"
+            value={params.get("status") ?? ""}
+            onChange={(e) => update({ status: e.target.value })}
+            options={[
+              { value: "", label: "Any status" },
+              { value: "active", label: "Active" },
+              { value: "suspended", label: "Suspended" },
+              { value: "pending_verification", label: "Awaiting verification" },
+            ]}
+          />
+          <SelectField
+            label="Plan"
+            value={params.get("plan") ?? ""}
+            onChange={(e) => update({ plan: e.target.value })}
+            options={planOptions}
+          />
+          <SelectField
+            label="Role"
+            value={params.get("role") ?? ""}
+            onChange={(e) => update({ role: e.target.value })}
+            options={[
+              { value: "", label: "Any role" },
+              { value: "user", label: "User" },
+              { value: "admin", label: "Admin" },
+            ]}
+          />
+          <SelectField
+            label="Sort by"
+            value={sort.raw}
+            onChange={(e) => update({ sort: e.target.value === "created_at.desc" ? null : e.target.value })}
+            options={SORTS}
+          />
+          <TextField
+            label="Created from"
+            type="date"
+            value={params.get("created_from") ?? ""}
+            onChange={(e) => update({ created_from: e.target.value })}
+          />
+          <TextField
+            label="Created until"
+            type="date"
+            value={params.get("created_to") ?? ""}
+            onChange={(e) => update({ created_to: e.target.value })}
+          />
+          <TextField
+            label="Last active from"
+            type="date"
+            value={params.get("active_from") ?? ""}
+            onChange={(e) => update({ active_from: e.target.value })}
+          />
+          <TextField
+            label="Last active until"
+            type="date"
+            value={params.get("active_to") ?? ""}
+            onChange={(e) => update({ active_to: e.target.value })}
+          />
+        </div>
+        <div className="mt-3 flex flex-wrap items-center gap-4">
+          <Checkbox
+            label="Near quota (80 % or more)"
+            checked={params.get("near_quota") === "1"}
+            onChange={(e) => update({ near_quota: e.target.checked ? "1" : null })}
+          />
+          <Checkbox
+            label="Over quota"
+            checked={params.get("over_quota") === "1"}
+            onChange={(e) => update({ over_quota: e.target.checked ? "1" : null })}
+          />
+          {filtered && (
+            <Button
+              variant="ghost"
+              onClick={() => {
+                setTerm("");
+                setParams(sort.raw === "created_at.desc" ? {} : { sort: sort.raw });
+              }}
+            >
+              Clear filters
+            </Button>
+          )}
+        </div>
+        <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">Dates are UTC days.</p>
+      </Card>
+
+      {list.isPending ? (
+        <Loading label="Loading users…" />
+      ) : list.isError ? (
+        <SectionError error={list.error} />
+      ) : (
+        <Card>
+          <p role="status" className="mb-3 text-sm font-medium">
+            {formatNumber(total)} {total === 1 ? "user" : "users"}
+            {filtered ? " match" : ""}
+            {total > 0 && ` · page ${page} of ${pages}`}
+          </p>
+          {list.data.rows.length === 0 ? (
+            <EmptyState title={filtered ? "No user matches these filters" : "No users yet"}>
+              {filtered && "Change the search or clear the filters."}
+            </EmptyState>
+          ) : (
+            <ScrollTable caption="Users">
+              <thead>
+                <tr>
+                  <th scope="col" className={th}>Email</th>
+                  <th scope="col" className={th}>Organization</th>
+                  <th scope="col" className={th}>Plan</th>
+                  <th scope="col" className={th}>Role</th>
+                  <th scope="col" className={th}>Status</th>
+                  <th scope="col" className={th}>Tokens this month</th>
+                  <th scope="col" className={th}>Cost</th>
+                  <th scope="col" className={th}>Agents</th>
+                  <th scope="col" className={th}>Last active</th>
+                  <th scope="col" className={th}>Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.rows.map((u) => (
+                  <tr key={u.user_id}>
+                    <td className={td}>
+                      <Link to={`/admin/users/${u.user_id}`}>{u.email}</Link>
+                    </td>
+                    <td className={td}>{u.organization_name ?? "—"}</td>
+                    <td className={td}>{u.plan_name}</td>
+                    <td className={td}>{u.role === "admin" ? <Badge tone="info">admin</Badge> : "user"}</td>
+                    <td className={td}>
+                      <StatusBadge status={u.status} />
+                    </td>
+                    <td className={td}>
+                      {formatNumber(u.tokens_used)} / {formatNumber(u.token_limit)}{" "}
+                      {u.over_quota ? (
+                        <Badge tone="error">over quota</Badge>
+                      ) : u.near_quota ? (
+                        <Badge tone="warning">near quota</Badge>
+                      ) : null}
+                    </td>
+                    <td className={td}>{formatUsd(u.cost_usd)}</td>
+                    <td className={td}>
+                      {u.agent_count} / {u.agent_limit}
+                    </td>
+                    <td className={td}>{formatRelative(u.last_active_at)}</td>
+                    <td className={td}>{formatDate(u.created_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </ScrollTable>
+          )}
+          {pages > 1 && (
+            <nav aria-label="Pages" className="mt-4 flex items-center justify-between gap-2">
+              <Button
+                variant="secondary"
+                disabled={page <= 1}
+                onClick={() => update({ page: page - 1 > 1 ? String(page - 1) : null })}
+              >
+                Previous page
+              </Button>
+              <span className="text-sm">
+                Page {page} of {pages}
+              </span>
+              <Button
+                variant="secondary"
+                disabled={page >= pages}
+                onClick={() => update({ page: String(page + 1) })}
+              >
+                Next page
+              </Button>
+            </nav>
+          )}
+        </Card>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,279 @@
+// What the admin pages share: PostgREST filter pairs (one list feeds both the table's query and
+// its CSV export, so the export is exactly the view), freshness, chart styling, small widgets.
+import { useState, type ReactNode } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { adminDb, supabase } from "../../lib/supabase";
+import { download, unwrap } from "../../lib/api";
+import { describe, type UserError } from "../../lib/errors";
+import { formatDateTime, formatRelative } from "../../lib/format";
+import { Badge, Button, EmptyState, ErrorNotice, Loading, td, th } from "../../components/ui";
+
+/** A PostgREST filter as the URL carries it: [column, "op.value"] (repeats make ranges). */
+export type Pair = [string, string];
+
+interface Filterable {
+  filter(column: string, operator: string, value: unknown): Filterable;
+}
+
+/** Applies PostgREST filter pairs to a supabase-js query (`.filter(col, op, value)`). */
+export function applyPairs<Q>(query: Q, pairs: Pair[]): Q {
+  let q = query as unknown as Filterable;
+  for (const [column, raw] of pairs) {
+    const dot = raw.indexOf(".");
+    q = q.filter(column, raw.slice(0, dot), raw.slice(dot + 1));
+  }
+  return q as unknown as Q;
+}
+
+/** The same filters as a query string for /functions/v1/admin/export/… */
+export function exportQuery(pairs: Pair[], extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of pairs) params.append(k, v);
+  for (const [k, v] of Object.entries(extra)) if (v) params.set(k, v);
+  return params.toString();
+}
+
+/** The start of a UTC day, and of the day after (for inclusive "to" dates). */
+export function dayStart(day: string): string {
+  return `${day}T00:00:00Z`;
+}
+
+export function dayAfter(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().replace(".000Z", "Z");
+}
+
+export function todayUtc(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+export function monthStartUtc(offset = 0): string {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1))
+    .toISOString()
+    .slice(0, 10);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => UUID.test(value.trim());
+
+/** PostgREST's ilike pattern for a search term (its reserved characters dropped). */
+export function likeTerm(term: string): string {
+  return `*${term.trim().toLowerCase().replace(/[*,()"\\]/g, " ")}*`;
+}
+
+/** "as of 2 minutes ago", with the exact time on hover and for screen readers' title. */
+export function Freshness({ at, label = "as of" }: { at: string | null | undefined; label?: string }) {
+  return (
+    <span className="text-xs text-slate-600 dark:text-slate-300" title={formatDateTime(at)}>
+      {label} {formatRelative(at)}
+    </span>
+  );
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  const tone =
+    status === "active" || status === "resolved"
+      ? "success"
+      : status === "suspended" || status === "open"
+        ? "error"
+        : status === "acknowledged" || status === "pending_verification"
+          ? "warning"
+          : "neutral";
+  return <Badge tone={tone}>{status.replace(/_/g, " ")}</Badge>;
+}
+
+/** A download button for an admin CSV export: disabled while it runs, errors shown beside it. */
+export function ExportButton({
+  kind,
+  query,
+  label,
+}: {
+  kind: "users" | "usage" | "costs" | "audit";
+  query: string;
+  label?: string;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<UserError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  return (
+    <div className="space-y-2">
+      <Button
+        variant="secondary"
+        busy={busy}
+        onClick={async () => {
+          setBusy(true);
+          setError(null);
+          setDone(null);
+          const filename = `voxflow-${kind}-${todayUtc()}.csv`;
+          try {
+            await download(`admin/export/${kind}${query ? `?${query}` : ""}`, filename);
+            setDone(filename);
+          } catch (err) {
+            setError(describe(err));
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {busy ? "Exporting…" : (label ?? "Export CSV")}
+      </Button>
+      {done && (
+        <p role="status" className="text-xs text-slate-600 dark:text-slate-300">
+          Saved {done}
+        </p>
+      )}
+      <ErrorNotice error={error} title="The export failed" />
+    </div>
+  );
+}
+
+/** Axis and tooltip styling that reads in both themes (text takes the page's colour). */
+export const axisTick = { fill: "currentColor", fontSize: 12 };
+export const tooltipStyle = {
+  contentStyle: {
+    background: "var(--tooltip-bg, #0f172a)",
+    border: "none",
+    borderRadius: 6,
+    color: "#f8fafc",
+    fontSize: 12,
+  },
+  itemStyle: { color: "#f8fafc" },
+  labelStyle: { color: "#f8fafc" },
+};
+export const SERIES = ["#4f46e5", "#059669", "#d97706", "#db2777", "#0891b2"];
+
+export function SectionError({ error }: { error: unknown }) {
+  return <ErrorNotice error={describe(error)} title="This could not be loaded" />;
+}
+
+export interface PlanRow {
+  id: string;
+  name: string;
+  agent_limit: number;
+  monthly_token_limit: number;
+  sort_order: number;
+}
+
+export function usePlans() {
+  return useQuery({
+    queryKey: ["admin", "plans"],
+    staleTime: 300000,
+    queryFn: async () =>
+      unwrap<PlanRow[]>(
+        await supabase()
+          .from("plans")
+          .select("id,name,agent_limit,monthly_token_limit,sort_order")
+          .order("sort_order"),
+      ),
+  });
+}
+
+export const openAlertsKey = ["admin", "alerts", "open-count"] as const;
+
+export function useOpenAlertCount() {
+  return useQuery({
+    queryKey: openAlertsKey,
+    refetchInterval: 30000,
+    queryFn: async () => {
+      const result = await adminDb()
+        .from("alerts")
+        .select("id", { count: "exact", head: true })
+        .eq("status", "open");
+      unwrap(result);
+      return result.count ?? 0;
+    },
+  });
+}
+
+export function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <section className="space-y-3">
+      <h2 className="text-lg font-semibold">{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+export interface Col<Row> {
+  label: string;
+  render: (row: Row) => ReactNode;
+}
+
+/** A plain table of rows with an empty state; the caption names it for screen readers. */
+export function RowsTable<Row>({
+  caption,
+  rows,
+  columns,
+  rowKey,
+  empty,
+}: {
+  caption: string;
+  rows: Row[];
+  columns: Col<Row>[];
+  rowKey: (row: Row) => string;
+  empty: string;
+}) {
+  if (rows.length === 0) return <EmptyState title={empty} />;
+  return (
+    <ScrollTable caption={caption}>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th key={c.label} scope="col" className={th}>
+              {c.label}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={rowKey(row)}>
+            {columns.map((c) => (
+              <td key={c.label} className={td}>
+                {c.render(row)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </ScrollTable>
+  );
+}
+
+/** A query's loading, error and data states in one place. */
+export function QueryView<T>({
+  query,
+  children,
+  label,
+}: {
+  query: { isPending: boolean; isError: boolean; error: unknown; data: T | undefined };
+  children: (data: T) => ReactNode;
+  label?: string;
+}) {
+  if (query.isPending) return <Loading label={label} />;
+  if (query.isError) return <SectionError error={query.error} />;
+  return <>{children(query.data as T)}</>;
+}
+
+export function Json({ value }: { value: unknown }) {
+  if (value === null || value === undefined) return <span>—</span>;
+  return (
+    <code className="block max-w-xs text-xs break-all whitespace-pre-wrap">
+      {JSON.stringify(value)}
+    </code>
+  );
+}
+
+/** The app's Table, but its scroll container takes keyboard focus (a wide table on a phone). */
+export function ScrollTable({ caption, children }: { caption: string; children: ReactNode }) {
+  return (
+    <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={caption}>
+      <table className="w-full min-w-max text-left text-sm">
+        <caption className="sr-only">{caption}</caption>
+        {children}
+      </table>
+    </div>
+  );
+}
