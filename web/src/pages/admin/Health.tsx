@@ -30,7 +30,8 @@ const P95_MS = 500;
 const SERVER_ERROR_RATE = 0.01;
 
 const pct = (v: number | null | undefined) => (v == null ? "—" : `${(Number(v) * 100).toFixed(2)} %`);
-const ms = (v: number | null | undefined) => (v == null ? "—" : `${formatNumber(v)} ms`);
+const ms = (v: number | null | undefined) => (v == null ? "—" : `${fmtMs(Number(v))} ms`);
+const fmtMs = (v: number) => (v < 10 ? v.toFixed(1) : formatNumber(v));
 
 interface Summary {
   name: string;
@@ -82,7 +83,8 @@ export default function Health() {
       ),
   });
   const names = summary.data ? summarize(summary.data) : [];
-  const name = params.get("name") ?? names[0]?.name ?? "";
+  // Static files are the busiest and least interesting: the first other route is shown.
+  const name = params.get("name") ?? (names.find((n) => !n.name.startsWith("/:static")) ?? names[0])?.name ?? "";
 
   const series = useQuery({
     queryKey: ["admin", "health", "series", source, granularity, name],
@@ -213,7 +215,7 @@ export default function Health() {
                     rows={rows}
                     x="bucket_start"
                     formatX={fmtX}
-                    formatY={(v) => `${formatNumber(v)} ms`}
+                    formatY={(v) => `${fmtMs(v)} ms`}
                     series={[
                       { key: "p50_ms", label: "p50" },
                       { key: "p95_ms", label: "p95" },

@@ -417,7 +417,7 @@ function MonthSections() {
           }}
         />
       </div>
-      <Card title="Feature usage" actions={<Freshness at={features.data?.[0]?.as_of} />}>
+      <Card title="Feature usage" actions={features.data?.[0] && <Freshness at={features.data[0].as_of} />}>
         {features.isPending ? (
           <Loading />
         ) : features.isError ? (
@@ -451,7 +451,7 @@ function MonthSections() {
           />
         )}
       </Card>
-      <Card title="Cost breakdown" actions={<Freshness at={costs.data?.[0]?.as_of} />}>
+      <Card title="Cost breakdown" actions={costs.data?.[0] && <Freshness at={costs.data[0].as_of} />}>
         {costs.isPending ? (
           <Loading />
         ) : costs.isError ? (
@@ -486,7 +486,7 @@ function MonthSections() {
           </div>
         )}
       </Card>
-      <Card title="Top users by cost" actions={<Freshness at={top.data?.[0]?.as_of} label="ranked" />}>
+      <Card title="Top users by cost" actions={top.data?.[0] && <Freshness at={top.data[0].as_of} label="ranked" />}>
         {top.isPending ? (
           <Loading />
         ) : top.isError ? (

@@ -27,7 +27,7 @@ const UNITS = ["input_token", "output_token", "audio_second", "character", "minu
 function usd(value: number | string): string {
   const n = Number(value);
   if (n === 0) return "$0";
-  return `$${n.toPrecision(6).replace(/\.?0+$/, "").replace(/\.?0+e/, "e")}`;
+  return `$${n.toFixed(12).replace(/0+$/, "").replace(/\.$/, "")}`;
 }
 
 function perMillion(p: Price): string {
@@ -138,8 +138,17 @@ export default function Prices() {
                 { label: "Provider", render: (p) => p.provider },
                 { label: "Model", render: (p) => <code className="text-xs">{p.model}</code> },
                 { label: "Unit", render: (p) => p.unit },
-                { label: "USD per unit", render: (p) => usd(p.usd_per_unit) },
-                { label: "Per million", render: (p) => perMillion(p) || "—" },
+                {
+                  label: "USD per unit",
+                  render: (p) => (
+                    <>
+                      {usd(p.usd_per_unit)}
+                      {perMillion(p) && (
+                        <span className="block text-xs text-slate-600 dark:text-slate-300">{perMillion(p)}</span>
+                      )}
+                    </>
+                  ),
+                },
                 { label: "Since", render: (p) => formatDateTime(p.effective_from) },
                 { label: "Source", render: (p) => p.source },
                 {

@@ -129,20 +129,27 @@ function LimitForm({
     setBusy(true);
     setError(null);
     setResult(null);
-    // set_limits takes both limits (null = the plan's): the one not being changed is sent as it
-    // is now, override or none, so only this one changes.
-    const args = {
-      user_id: account.id,
-      agent_limit: kind === "agent" ? (usePlan ? null : parsed) : account.agent_limit_override,
-      monthly_token_limit:
-        kind === "token" ? (usePlan ? null : parsed) : account.monthly_token_limit_override,
-    };
     try {
+      // set_limits takes both limits (null = the plan's): the one not being changed is sent as
+      // it is now, override or none, read fresh so that a change just made is not undone.
+      const now = unwrap<Pick<Account, "agent_limit_override" | "monthly_token_limit_override">>(
+        await adminDb()
+          .from("users")
+          .select("agent_limit_override,monthly_token_limit_override")
+          .eq("id", account.id)
+          .single(),
+      );
+      const args = {
+        user_id: account.id,
+        agent_limit: kind === "agent" ? (usePlan ? null : parsed) : now.agent_limit_override,
+        monthly_token_limit:
+          kind === "token" ? (usePlan ? null : parsed) : now.monthly_token_limit_override,
+      };
       const answer = unwrap<LimitsResult>(await adminDb().rpc("set_limits", args));
-      const now = kind === "agent" ? answer.agent_limit : answer.monthly_token_limit;
+      const after = kind === "agent" ? answer.agent_limit : answer.monthly_token_limit;
       const other = kind === "agent" ? answer.monthly_token_limit : answer.agent_limit;
       setResult(
-        `${meta.title} changed: ${formatNumber(current)} → ${formatNumber(now)}${usePlan ? " (the plan's value)" : ""}. ` +
+        `${meta.title} changed: ${formatNumber(current)} → ${formatNumber(after)}${usePlan ? " (the plan's value)" : ""}. ` +
           `${kind === "agent" ? "Monthly token limit" : "Agent limit"} unchanged: ${formatNumber(other)}.` +
           agentNote(answer),
       );
@@ -230,8 +237,8 @@ function LimitsCard({ account, overview, plan, onDone }: { account: Account; ove
         </tbody>
       </ScrollTable>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
-        <LimitForm key={`a${account.agent_limit_override}`} kind="agent" account={account} plan={plan} onDone={onDone} />
-        <LimitForm key={`t${account.monthly_token_limit_override}`} kind="token" account={account} plan={plan} onDone={onDone} />
+        <LimitForm kind="agent" account={account} plan={plan} onDone={onDone} />
+        <LimitForm kind="token" account={account} plan={plan} onDone={onDone} />
       </div>
     </Card>
   );
@@ -573,7 +580,7 @@ export default function UserDetail() {
       )}
       <Card title="Plan and access">
         <div className="grid gap-6 lg:grid-cols-2">
-          <PlanCard key={a.plan_id} account={a} plans={plans.data ?? []} onDone={refresh} />
+          <PlanCard account={a} plans={plans.data ?? []} onDone={refresh} />
           <StatusActions account={a} onDone={refresh} />
         </div>
       </Card>

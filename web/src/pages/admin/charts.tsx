@@ -75,6 +75,7 @@ export function Lines<Row extends object>({
             y={t.value}
             stroke="#dc2626"
             strokeDasharray="6 4"
+            ifOverflow="extendDomain"
             label={{ value: t.label, position: "insideTopRight", fill: "currentColor", fontSize: 12 }}
           />
         ))}
