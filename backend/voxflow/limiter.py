@@ -27,7 +27,10 @@ log = logging.getLogger("voxflow.limiter")
 WINDOW_SECONDS = 60
 ADMIN = "(admin)"  # not a plan name: admins get the highest plan's rate
 ANON_PER_MINUTE = int(os.environ.get("VOXFLOW_ANON_REQUESTS_PER_MINUTE", "300"))
-PLAN_CACHE_SECONDS = float(os.environ.get("VOXFLOW_PLAN_CACHE_SECONDS", "30"))
+# How long a sidecar process trusts what it read of a user's plan (and the plans' rates): a plan
+# change reaches the limiter within this, whatever the user's token says.
+PLAN_CACHE_SECONDS = float(os.environ.get("VOXFLOW_PLAN_CACHE_SECONDS", "5"))
+USER_PLAN_CACHE_SIZE = 10_000
 # Sidecar routes that carry their own protection (Twilio's signatures).
 EXEMPT_PREFIXES = ("/functions/v1/twilio/",)
 SUBJECT_CACHE_SIZE = 10_000
@@ -66,9 +69,12 @@ class RateLimiter:
         # One round trip, atomic: a crash between INCR and EXPIRE cannot leave a key forever.
         self._incr = self.redis.register_script(INCR_WITH_EXPIRY) if self.redis else None
         self.jwt_secret = settings.secrets.jwt_secret
-        # token -> (subject, plan, expiry): the same token is checked on every request of its
+        # token -> (subject, expiry): the same token is checked on every request of its
         # session, and verifying it costs more than counting. Bounded; a pure memo, not state.
-        self._subjects: dict[str, tuple[str, str | None, float]] = {}
+        self._subjects: dict[str, tuple[str, float]] = {}
+        # user id -> (plan or ADMIN, read at): the database's current plan, not the token's
+        # claim, so an upgrade or a downgrade applies to the tokens already issued.
+        self._user_plans: dict[str, tuple[str, float]] = {}
         self._plans: dict[str, int] = {}
         self._plans_loaded = 0.0
         self._lock = Lock()
@@ -84,6 +90,23 @@ class RateLimiter:
             if plan == ADMIN:
                 return max(self._plans.values(), default=60)
             return self._plans.get(plan, self._plans.get("free", 60))
+
+    def plan_of(self, user_id: str) -> str:
+        """The user's plan as the database has it now (ADMIN for an active admin)."""
+        known = self._user_plans.get(user_id)
+        if known is not None and time.monotonic() - known[1] <= PLAN_CACHE_SECONDS:
+            return known[0]
+        with transaction() as conn:
+            row = conn.execute(
+                "select role, plan_id from public.profiles where id = %s", (user_id,)
+            ).fetchone()
+        # Admins run the platform's dashboards: they get the most generous plan's rate.
+        plan = "free" if row is None else ADMIN if row["role"] == "admin" else row["plan_id"]
+        with self._lock:
+            if len(self._user_plans) >= USER_PLAN_CACHE_SIZE:
+                self._user_plans.clear()
+            self._user_plans[user_id] = (plan, time.monotonic())
+        return plan
 
     def _count(self, bucket: str) -> int:
         window = int(time.time()) // WINDOW_SECONDS
@@ -107,40 +130,39 @@ class RateLimiter:
         retry = WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS
         return Verdict(hits <= limit, limit, max(limit - hits, 0), max(retry, 1))
 
-    def subject(self, authorization: str, ip: str) -> tuple[str, str | None]:
-        """('user:<id>', plan) for a valid user token, ('service', None) for the service key,
-        else ('ip:<address>', None). Tokens are only read for the subject here; PostgREST and
-        the sidecar still verify them fully."""
+    def subject(self, authorization: str, ip: str) -> str:
+        """'user:<id>' for a valid user token, 'service' for the service key, else
+        'ip:<address>'. Tokens are only read for the subject here; PostgREST and the sidecar
+        still verify them fully."""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            return f"ip:{ip}", None
+            return f"ip:{ip}"
         known = self._subjects.get(token)
-        if known is not None and known[2] > time.time():
-            return known[0], known[1]
+        if known is not None and known[1] > time.time():
+            return known[0]
         try:
             claims = tokens.verified_claims(self.jwt_secret, token, JWT_LEEWAY_SECONDS)
         except jwt.PyJWTError:
-            return f"ip:{ip}", None
+            return f"ip:{ip}"
         if claims.get("role") == "service_role":
-            found: tuple[str, str | None] = ("service", None)
+            found = "service"
         elif claims["role"] in tokens.USER_ROLES:
-            metadata = claims.get("app_metadata") or {}
-            # Admins run the platform's dashboards: they get the most generous plan's rate.
-            plan = ADMIN if metadata.get("role") == "admin" else metadata.get("plan", "free")
-            found = (f"user:{claims['sub']}", str(plan))
+            found = f"user:{claims['sub']}"
         else:
-            return f"ip:{ip}", None
+            return f"ip:{ip}"
         if len(self._subjects) >= SUBJECT_CACHE_SIZE:
             self._subjects.clear()
-        expiry = float(claims["exp"]) + JWT_LEEWAY_SECONDS
-        self._subjects[token] = (*found, expiry)
+        self._subjects[token] = (found, float(claims["exp"]) + JWT_LEEWAY_SECONDS)
         return found
 
     def verdict(self, authorization: str, ip: str) -> Verdict | None:
-        who, plan = self.subject(authorization, ip)
+        who = self.subject(authorization, ip)
         if who == "service":
             return None  # the service-role key is the platform's own
-        limit = self.per_minute(plan) if plan is not None else ANON_PER_MINUTE
+        if who.startswith("user:"):
+            limit = self.per_minute(self.plan_of(who.removeprefix("user:")))
+        else:
+            limit = ANON_PER_MINUTE
         return self.check(who, limit)
 
 

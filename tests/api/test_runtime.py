@@ -626,6 +626,19 @@ def test_without_redis_replicas_share_counts_in_postgres(
     assert counted[0] >= 8, "the count lives in Postgres"
 
 
+def test_the_rate_follows_a_plan_change_with_the_token_already_issued(api: Api, user: User) -> None:
+    """The limit comes from the database's current plan, not from the token's claims: after
+    Free -> Pro the same token gets Pro's rate at once (VOXFLOW_PLAN_CACHE_SECONDS is 0 here)."""
+    before = api.get(f"{REST}/agents", headers=user.headers)
+    assert before.headers["X-RateLimit-Limit"] == "60"
+    changed = api.post(f"{REST}/rpc/change_plan", headers=user.headers, json={"plan_id": "pro"})
+    assert changed.status_code == 200, changed.text
+    after = api.get(f"{REST}/agents", headers=user.headers)
+    assert after.headers["X-RateLimit-Limit"] == "600"
+    sidecar = api.delete("/functions/v1/api-keys/openai", headers=user.headers)
+    assert sidecar.headers["X-RateLimit-Limit"] == "600"
+
+
 def test_admins_get_the_most_generous_rate(api: Api, admin: User, user: User) -> None:
     """Admins drive the dashboards: they are not held to the Free plan's 60 a minute."""
     as_admin = api.get(f"{REST}/agents", headers=admin.headers)
