@@ -19,10 +19,16 @@ const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
       staleTime: 15000,
-      // A person's own mistake (4xx) is not retried; a blip on the way may be, once.
+      // A person's own mistake (4xx) is not retried; a blip on the way may be, once; a read
+      // over the plan's request rate waits for the next minute's allowance (up to a minute).
       retry: (count, err) => {
         const status = err instanceof ApiFailure ? err.error.status : isUserError(err) ? err.status : 0;
+        if (status === 429) return count < 3;
         return status >= 500 || status === 0 ? count < 1 : false;
+      },
+      retryDelay: (count, err) => {
+        const status = err instanceof ApiFailure ? err.error.status : 0;
+        return status === 429 ? 20000 : Math.min(1000 * 2 ** count, 8000);
       },
     },
   },

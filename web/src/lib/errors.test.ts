@@ -63,6 +63,15 @@ describe("API errors as a person reads them", () => {
     expect(fieldOf(fromBody(500, {}), fields)).toBeNull();
   });
 
+  it("says a rate limit's hint for people", () => {
+    const e = fromBody(429, {
+      code: "rate_limited",
+      message: "Too many requests for your plan",
+      hint: "Retry after the seconds in Retry-After, or upgrade your plan.",
+    });
+    expect(e.hint).toMatch(/Wait a minute and try again/);
+  });
+
   it("knows how long to wait", () => {
     expect(retrySeconds(fromBody(429, { msg: "Too many failed sign-ins; try again in 42 seconds" }))).toBe(42);
     expect(retrySeconds(fromBody(429, {}, "17"))).toBe(17);

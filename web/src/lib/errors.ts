@@ -29,6 +29,12 @@ const FIX_PATHS: Record<string, string> = {
   too_many_active_agents: "/agents",
 };
 
+// Hints the API words for programs ("Retry after the seconds in Retry-After"), said for people.
+const HUMAN_HINTS: Record<string, string> = {
+  rate_limited: "Wait a minute and try again; a higher plan allows more requests a minute.",
+  over_request_rate_limit: "Wait a moment and try again.",
+};
+
 const FALLBACK: Record<number, string> = {
   0: "Could not reach VoxFlow. Check your connection and try again.",
   401: "Your session has ended. Sign in again.",
@@ -74,6 +80,7 @@ export function fromBody(status: number, body: unknown, retryAfter?: string | nu
   const { code: _c, error_code: _e, msg: _m, message: _msg, hint, details, ...extra } = data;
   const seconds = retryAfter ? Number.parseInt(retryAfter, 10) : Number.NaN;
   const fixPath = FIX_PATHS[code];
+  const humanHint = HUMAN_HINTS[code];
   // A hint written for API callers ("PUT /functions/v1/api-keys/groq", "rpc/set_active_agents")
   // is no help on a page that links to the fix instead.
   const apiHint = /\/functions\/v1|\/rest\/v1|\brpc\/|\b(PUT|POST|PATCH|DELETE) \//.test(String(hint));
@@ -81,7 +88,7 @@ export function fromBody(status: number, body: unknown, retryAfter?: string | nu
     status,
     code: rawCode ? `http_${status}` : code,
     message: rawCode ? fallbackMessage(status) : message,
-    hint: fixPath && apiHint ? undefined : asString(hint),
+    hint: humanHint ?? (fixPath && apiHint ? undefined : asString(hint)),
     field: asField(details),
     fixPath,
     extra,
