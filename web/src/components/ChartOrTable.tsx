@@ -1,12 +1,8 @@
 // Every chart can be read as a table too (for screen readers, and for exact figures).
 import { useState, type ReactNode } from "react";
-import { Button, Table, td, th } from "./ui";
+import { Button, DataTable, type Column } from "./ui";
 
-export interface Column<Row> {
-  key: string;
-  label: string;
-  render: (row: Row) => ReactNode;
-}
+export type { Column };
 
 export function ChartOrTable<Row>({
   title,
@@ -31,28 +27,7 @@ export function ChartOrTable<Row>({
         </Button>
       </div>
       {asTable ? (
-        <Table caption={title}>
-          <thead>
-            <tr>
-              {columns.map((c) => (
-                <th key={c.key} scope="col" className={th}>
-                  {c.label}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={rowKey(row)}>
-                {columns.map((c) => (
-                  <td key={c.key} className={td}>
-                    {c.render(row)}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </Table>
+        <DataTable caption={title} rows={rows} columns={columns} rowKey={rowKey} />
       ) : (
         <div role="img" aria-label={`${title} chart`} className="h-64 w-full">
           {chart}

@@ -10,7 +10,7 @@ import {
   type TextareaHTMLAttributes,
 } from "react";
 import { Link } from "react-router-dom";
-import type { UserError } from "../lib/errors";
+import { describe, type UserError } from "../lib/errors";
 
 type Variant = "primary" | "secondary" | "danger" | "ghost";
 
@@ -341,10 +341,13 @@ export function Meter({ label, value, max }: { label: string; value: number; max
   );
 }
 
-/** A table that scrolls sideways on a phone instead of breaking the page. */
+/**
+ * A table that scrolls sideways on a phone instead of breaking the page. The scroll area takes
+ * keyboard focus (a region named by the caption), so it can be scrolled without a mouse.
+ */
 export function Table({ caption, children }: { caption: string; children: ReactNode }) {
   return (
-    <div className="overflow-x-auto">
+    <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={caption}>
       <table className="w-full min-w-max text-left text-sm">
         <caption className="sr-only">{caption}</caption>
         {children}
@@ -355,3 +358,85 @@ export function Table({ caption, children }: { caption: string; children: ReactN
 
 export const th = "border-b border-slate-200 px-3 py-2 font-semibold dark:border-slate-700";
 export const td = "border-b border-slate-100 px-3 py-2 dark:border-slate-800";
+
+export interface Column<Row> {
+  /** React's key for the column, when two columns could share a label. */
+  key?: string;
+  label: string;
+  render: (row: Row) => ReactNode;
+}
+
+/** Rows under labelled columns; an empty list shows `empty` instead of a bare header. */
+export function DataTable<Row>({
+  caption,
+  rows,
+  columns,
+  rowKey,
+  empty = "Nothing to show yet",
+}: {
+  caption: string;
+  rows: Row[];
+  columns: Column<Row>[];
+  rowKey: (row: Row) => string;
+  empty?: string;
+}) {
+  if (rows.length === 0) return <EmptyState title={empty} />;
+  return (
+    <Table caption={caption}>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th key={c.key ?? c.label} scope="col" className={th}>
+              {c.label}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={rowKey(row)}>
+            {columns.map((c) => (
+              <td key={c.key ?? c.label} className={td}>
+                {c.render(row)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </Table>
+  );
+}
+
+/** A query's loading and error states in one place; `children` renders its data. */
+export function QueryView<T>({
+  query,
+  children,
+  loading,
+  failed = "This could not be loaded",
+}: {
+  query: {
+    isPending: boolean;
+    isError: boolean;
+    error: unknown;
+    data: T | undefined;
+    refetch?: () => unknown;
+  };
+  children: (data: T) => ReactNode;
+  loading?: string;
+  failed?: string;
+}) {
+  if (query.isPending) return <Loading label={loading} />;
+  if (query.isError) {
+    return (
+      <div className="space-y-2">
+        <ErrorNotice error={describe(query.error)} title={failed} />
+        {query.refetch && (
+          <Button variant="secondary" onClick={() => query.refetch?.()}>
+            Try again
+          </Button>
+        )}
+      </div>
+    );
+  }
+  return <>{children(query.data as T)}</>;
+}
