@@ -105,21 +105,20 @@ export interface CatalogEntry {
   language: string | null;
 }
 
+async function fetchAgents(): Promise<Agent[]> {
+  return unwrap<Agent[]>(
+    await supabase()
+      .from("agents")
+      .select("*")
+      .order("created_at", { ascending: true })
+      .order("id", { ascending: true }),
+  );
+}
+
 /** The caller's agents, oldest first (the order a downgrade keeps them in). */
 export function useAgents() {
   const { session } = useAuth();
-  return useQuery({
-    queryKey: keys.agents,
-    enabled: !!session,
-    queryFn: async () =>
-      unwrap<Agent[]>(
-        await supabase()
-          .from("agents")
-          .select("*")
-          .order("created_at", { ascending: true })
-          .order("id", { ascending: true }),
-      ),
-  });
+  return useQuery({ queryKey: keys.agents, enabled: !!session, queryFn: fetchAgents });
 }
 
 /** One agent, under keys.agents so invalidating the list refreshes it too. */
@@ -175,15 +174,15 @@ export interface AgentOption {
   is_active: boolean;
 }
 
-/** Every agent's id and name (for selects and labels), under the agents key's prefix. */
+const byName = (a: AgentOption, b: AgentOption) => a.name.localeCompare(b.name);
+
+/** Every agent's id and name (for selects and labels), by name: the agents list's own query. */
 export function useAgentOptions() {
   const { session } = useAuth();
   return useQuery({
-    queryKey: [...keys.agents, "options"] as const,
+    queryKey: keys.agents,
     enabled: !!session,
-    queryFn: async () =>
-      unwrap<AgentOption[]>(
-        await supabase().from("agents").select("id, name, status, is_active").order("name"),
-      ),
+    queryFn: fetchAgents,
+    select: (agents): AgentOption[] => [...agents].sort(byName),
   });
 }
