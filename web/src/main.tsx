@@ -9,7 +9,7 @@ import { initSupabase } from "./lib/supabase";
 import { AuthProvider } from "./lib/auth";
 import { ToastProvider } from "./components/Toast";
 import { applyTheme, currentTheme, followSystemTheme } from "./lib/theme";
-import { ApiFailure, isUserError } from "./lib/errors";
+import { describe } from "./lib/errors";
 
 applyTheme(currentTheme());
 followSystemTheme();
@@ -22,14 +22,12 @@ const queryClient = new QueryClient({
       // A person's own mistake (4xx) is not retried; a blip on the way may be, once; a read
       // over the plan's request rate waits for the next minute's allowance (up to a minute).
       retry: (count, err) => {
-        const status = err instanceof ApiFailure ? err.error.status : isUserError(err) ? err.status : 0;
+        const { status } = describe(err);
         if (status === 429) return count < 3;
         return status >= 500 || status === 0 ? count < 1 : false;
       },
-      retryDelay: (count, err) => {
-        const status = err instanceof ApiFailure ? err.error.status : 0;
-        return status === 429 ? 20000 : Math.min(1000 * 2 ** count, 8000);
-      },
+      retryDelay: (count, err) =>
+        describe(err).status === 429 ? 20000 : Math.min(1000 * 2 ** count, 8000),
     },
   },
 });
