@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatRate, isFinal, phoneCost, phoneRate, statusLabel, type CallRow } from "./calls";
+import { formatRate, isFinal, isLive, phoneCost, phoneRate, statusLabel, type CallRow } from "./calls";
 
 const prices = [
   { model: "outbound", usd_per_unit: 0.014, effective_from: "2025-01-01T00:00:00Z", effective_to: "2026-12-01T00:00:00Z" },
@@ -35,6 +35,20 @@ describe("a call's phone cost", () => {
     expect(phoneCost(call({ status: "in-progress", duration_seconds: null }), prices)).toBeNull();
     expect(phoneCost(call({ status: "no-answer", duration_seconds: null }), prices)).toBe(0);
     expect(phoneCost(call({}), undefined)).toBeNull();
+  });
+});
+
+describe("which calls are polled", () => {
+  const at = (iso: string) => new Date(iso).getTime();
+  it("a call not yet final, while it could still be on the line", () => {
+    const ringing = call({ status: "ringing", created_at: "2026-11-20T10:00:00Z" });
+    expect(isLive(ringing, at("2026-11-20T10:00:30Z"))).toBe(true);
+    expect(isLive(ringing, at("2026-11-20T14:30:00Z"))).toBe(true);
+  });
+  it("not a finished call, nor one whose last status never came", () => {
+    expect(isLive(call({ created_at: "2026-11-20T10:00:00Z" }), at("2026-11-20T10:00:30Z"))).toBe(false);
+    const stuck = call({ status: "queued", created_at: "2026-11-20T10:00:00Z" });
+    expect(isLive(stuck, at("2026-11-20T15:00:01Z"))).toBe(false);
   });
 });
 

@@ -44,6 +44,16 @@ export function isFinal(status: string): boolean {
   return FINAL.has(status);
 }
 
+// Twilio hangs up a call after 4 hours at most (its time limit), after up to 10 minutes of
+// ringing; a row still not final well after that missed its last status callback.
+const LONGEST_CALL_MS = 5 * 3600 * 1000;
+
+/** Whether the call may still change, so a page showing it should poll: not final, and young
+ * enough to be on the line (a row whose last callback never came is not polled for ever). */
+export function isLive(call: Pick<CallRow, "status" | "created_at">, now = Date.now()): boolean {
+  return !isFinal(call.status) && now - new Date(call.created_at).getTime() < LONGEST_CALL_MS;
+}
+
 export function statusTone(status: string): "success" | "warning" | "error" | "info" | "neutral" {
   if (status === "completed") return "success";
   if (status === "failed") return "error";

@@ -17,6 +17,7 @@ import { useAuth } from "../lib/auth";
 import {
   CALL_COLUMNS,
   isFinal,
+  isLive,
   formatRate,
   phoneCost,
   phoneRate,
@@ -41,7 +42,7 @@ export default function CallDetail() {
   const call = useQuery({
     queryKey: ["calls", "detail", id],
     enabled: !!session && valid,
-    refetchInterval: (query) => (query.state.data && !isFinal(query.state.data.status) ? 4000 : false),
+    refetchInterval: (query) => (query.state.data && isLive(query.state.data) ? 4000 : false),
     queryFn: async () =>
       unwrap<CallWithTranscript | null>(
         await supabase()

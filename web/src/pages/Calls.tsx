@@ -25,7 +25,7 @@ import { useAuth } from "../lib/auth";
 import {
   CALL_COLUMNS,
   CALL_STATUSES,
-  isFinal,
+  isLive,
   phoneCost,
   statusLabel,
   statusTone,
@@ -214,8 +214,7 @@ function CallLog({ agents }: { agents: AgentOption[] }) {
     queryKey: ["calls", { status, direction, agent, q, page }],
     enabled: !!session,
     placeholderData: keepPreviousData,
-    refetchInterval: (query) =>
-      query.state.data?.rows.some((c) => !isFinal(c.status)) ? 4000 : false,
+    refetchInterval: (query) => (query.state.data?.rows.some((c) => isLive(c)) ? 4000 : false),
     queryFn: async () => {
       let request = supabase()
         .from("calls")
