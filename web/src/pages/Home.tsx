@@ -1,5 +1,6 @@
 // Home: the getting-started checklist until every step is done, then this month's usage.
-// Steps are counted with head requests (count only, no rows), never by reading events.
+// Agents come from the agents list's own query; conversations and calls are counted with head
+// requests (count only, no rows), never by reading events.
 import { useQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router-dom";
 import {
@@ -15,45 +16,26 @@ import { unwrap } from "../lib/api";
 import { useAuth } from "../lib/auth";
 import { describe } from "../lib/errors";
 import { formatNumber, formatPercent, formatUsd, resetsIn } from "../lib/format";
-import { useApiKeys, useUsageSummary } from "../lib/queries";
+import { useAgents, useApiKeys, useUsageSummary } from "../lib/queries";
 import { supabase } from "../lib/supabase";
-
-interface Progress {
-  agents: number;
-  firstAgentId: number | null;
-  conversations: number;
-  calls: number;
-}
 
 function useProgress() {
   const { session } = useAuth();
   return useQuery({
     queryKey: ["onboarding", session?.user.id],
     enabled: !!session,
-    staleTime: 0,
-    queryFn: async (): Promise<Progress> => {
+    queryFn: async () => {
       const db = supabase();
-      const [agents, conversations, calls] = await Promise.all([
-        db
-          .from("agents")
-          .select("id", { count: "exact" })
-          .order("created_at", { ascending: true })
-          .limit(1),
+      const [conversations, calls] = await Promise.all([
         db
           .from("conversations")
           .select("id", { count: "exact", head: true })
           .is("call_id", null),
         db.from("calls").select("id", { count: "exact", head: true }),
       ]);
-      const first = unwrap<{ id: number }[]>(agents);
       unwrap(conversations);
       unwrap(calls);
-      return {
-        agents: agents.count ?? 0,
-        firstAgentId: first[0]?.id ?? null,
-        conversations: conversations.count ?? 0,
-        calls: calls.count ?? 0,
-      };
+      return { conversations: conversations.count ?? 0, calls: calls.count ?? 0 };
     },
   });
 }
@@ -68,11 +50,12 @@ interface Step {
 export default function Home() {
   const [params] = useSearchParams();
   const apiKeys = useApiKeys();
+  const agents = useAgents();
   const progress = useProgress();
   const welcome = params.get("welcome") === "1";
 
-  const loading = apiKeys.isPending || progress.isPending;
-  const failed = apiKeys.error ?? progress.error;
+  const loading = apiKeys.isPending || agents.isPending || progress.isPending;
+  const failed = apiKeys.error ?? agents.error ?? progress.error;
 
   let content;
   if (loading) {
@@ -85,6 +68,7 @@ export default function Home() {
           variant="secondary"
           onClick={() => {
             void apiKeys.refetch();
+            void agents.refetch();
             void progress.refetch();
           }}
         >
@@ -95,6 +79,9 @@ export default function Home() {
   } else {
     const rows = apiKeys.data ?? [];
     const p = progress.data!;
+    const agentCount = agents.data!.length;
+    // The oldest agent, as the agents list shows them first.
+    const firstAgentId = agents.data![0]?.id;
     const set = rows.filter((r) => r.configured).length;
     const steps: Step[] = [
       {
@@ -105,8 +92,11 @@ export default function Home() {
       },
       {
         title: "Create an agent",
-        done: p.agents > 0,
-        detail: p.agents > 0 ? `${p.agents} agent${p.agents === 1 ? "" : "s"} so far.` : "Give it a prompt and a voice.",
+        done: agentCount > 0,
+        detail:
+          agentCount > 0
+            ? `${agentCount} agent${agentCount === 1 ? "" : "s"} so far.`
+            : "Give it a prompt and a voice.",
         link: { to: "/agents/new", label: "Create an agent" },
       },
       {
@@ -117,7 +107,7 @@ export default function Home() {
             ? "You have talked to an agent in the test console."
             : "Chat with it, or talk to it with your microphone.",
         link: {
-          to: p.firstAgentId ? `/agents/${p.firstAgentId}/test` : "/agents",
+          to: firstAgentId ? `/agents/${firstAgentId}/test` : "/agents",
           label: "Open the test console",
         },
       },
