@@ -104,12 +104,6 @@ const KIND_NAMES: Record<string, string> = {
   phone: "Phone calls",
 };
 
-/** formatUsd, but a cost too small for four decimals still reads as more than nothing. */
-function formatCost(value: number | string | null | undefined) {
-  const n = Number(value ?? 0);
-  return n > 0 && n < 0.00005 ? "< $0.0001" : formatUsd(n);
-}
-
 function providerName(id: string) {
   return PROVIDER_NAMES[id] ?? id;
 }
@@ -256,7 +250,7 @@ function Warnings({ usage }: { usage: UsageSummary }) {
           title={`This month's cost is at ${formatPercent(costPercent)} of your plan's ceiling`}
           live={cost >= 95}
         >
-          {formatCost(usage.cost_usd)} of {formatCost(costLimit)}.{" "}
+          {formatUsd(usage.cost_usd)} of {formatUsd(costLimit)}.{" "}
           <Link to="/plans">Compare plans</Link>.
         </Notice>
       )}
@@ -300,7 +294,7 @@ function DailyChart({ days }: { days: Day[] }) {
         { key: "input", label: "Input tokens", render: (d) => formatNumber(d.input) },
         { key: "output", label: "Output tokens", render: (d) => formatNumber(d.output) },
         { key: "events", label: "Requests", render: (d) => formatNumber(d.events) },
-        { key: "cost", label: "Cost", render: (d) => formatCost(d.cost) },
+        { key: "cost", label: "Cost", render: (d) => formatUsd(d.cost) },
       ]}
       chart={
         <div className="h-full w-full text-slate-700 dark:text-slate-300">
@@ -342,7 +336,7 @@ function Projection({ usage, period }: { usage: UsageSummary; period: Period }) 
     <Card title="Projection to the end of the period">
       <p>
         At this pace you will use about <strong>{formatNumber(projected)} tokens</strong> (
-        {formatCost(projectedCost)}) by {lastDay}
+        {formatUsd(projectedCost)}) by {lastDay}
         {limit > 0 && <> — {formatPercent((projected / limit) * 100)} of your limit</>}.
       </p>
       {over ? (
@@ -405,14 +399,14 @@ function ByProvider({ enabled }: { enabled: boolean }) {
                     ? `${formatNumber(r.characters)} chars`
                     : "—"}
             </td>
-            <td className={`${td} text-right`}>{formatCost(r.cost_usd)}</td>
+            <td className={`${td} text-right`}>{formatUsd(r.cost_usd)}</td>
           </tr>
         ))}
       </tbody>
       <tfoot>
         <tr>
           <th scope="row" colSpan={5} className={`${td} font-semibold`}>Total</th>
-          <td className={`${td} text-right font-semibold`}>{formatCost(total)}</td>
+          <td className={`${td} text-right font-semibold`}>{formatUsd(total)}</td>
         </tr>
       </tfoot>
     </Table>
@@ -452,10 +446,10 @@ function History({ userId }: { userId: string | undefined }) {
             <td className={`${td} text-right`}>{formatMinutes(p.audio_seconds)}</td>
             <td className={`${td} text-right`}>{formatMinutes(p.call_seconds)}</td>
             <td className={`${td} text-right`}>
-              {formatCost(p.cost_usd + p.adjustments_usd)}
+              {formatUsd(p.cost_usd + p.adjustments_usd)}
               {p.adjustments_usd !== 0 && (
                 <span className="block text-xs text-slate-600 dark:text-slate-300">
-                  incl. {formatCost(p.adjustments_usd)} late adjustments
+                  incl. {formatUsd(p.adjustments_usd)} late adjustments
                 </span>
               )}
             </td>
@@ -538,8 +532,8 @@ export default function Usage() {
         <div className="grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-4">
           <Stat
             label="Cost this period"
-            value={formatCost(usage.cost_usd)}
-            detail={costLimit ? `of a ${formatCost(costLimit)} ceiling` : undefined}
+            value={formatUsd(usage.cost_usd)}
+            detail={costLimit ? `of a ${formatUsd(costLimit)} ceiling` : undefined}
           />
           <Stat label="Audio minutes" value={formatMinutes(usage.audio_seconds)} detail="Transcribed speech" />
           <Stat label="Call minutes" value={formatMinutes(usage.call_seconds)} detail="Phone calls" />
