@@ -2,7 +2,6 @@
 // minutes, warnings, a daily chart (with its table), the projection and closed periods. Every
 // figure comes from counters and rollups (usage_summary, usage_by_provider, usage_daily,
 // period_summaries), never from the event ledger. Recharts lives in this chunk only.
-import { useMemo } from "react";
 import { Link } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import {
@@ -20,18 +19,16 @@ import { ChartOrTable } from "../components/ChartOrTable";
 import {
   Card,
   EmptyState,
-  ErrorNotice,
-  Loading,
   Meter,
   Notice,
   PageHeader,
+  QueryView,
   Table,
   td,
   th,
 } from "../components/ui";
 import { unwrap } from "../lib/api";
 import { useAuth } from "../lib/auth";
-import { describe } from "../lib/errors";
 import {
   daysOfPeriod,
   formatDate,
@@ -140,10 +137,9 @@ function dailySeries(rows: DailyRow[], period: Period, now: Date): Day[] {
   return [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day));
 }
 
-function useProviderBreakdown(enabled: boolean) {
+function useProviderBreakdown() {
   return useQuery({
     queryKey: [...keys.usageSummary, "by_provider"],
-    enabled,
     queryFn: async () =>
       unwrap<ProviderRow[]>(
         await supabase()
@@ -157,16 +153,15 @@ function useProviderBreakdown(enabled: boolean) {
   });
 }
 
-function useDaily(periodStart: string | undefined) {
+function useDaily(periodStart: string) {
   return useQuery({
     queryKey: [...keys.usageSummary, "daily", periodStart],
-    enabled: !!periodStart,
     queryFn: async () =>
       unwrap<DailyRow[]>(
         await supabase()
           .from("usage_daily")
           .select("day,events,input_tokens,output_tokens,cost_usd")
-          .eq("period_start", periodStart!)
+          .eq("period_start", periodStart)
           .order("day"),
       ),
   });
@@ -282,6 +277,17 @@ function ChartTooltip({ active, payload, label }: TooltipContentProps) {
   );
 }
 
+function DailyUsage({ rows, period }: { rows: DailyRow[]; period: Period }) {
+  const days = dailySeries(rows, period, new Date());
+  if (days.every((d) => d.events === 0))
+    return (
+      <EmptyState title="Nothing used this period yet">
+        <Link to="/agents">Test an agent</Link> and its tokens show here day by day.
+      </EmptyState>
+    );
+  return <DailyChart days={days} />;
+}
+
 function DailyChart({ days }: { days: Day[] }) {
   return (
     <ChartOrTable
@@ -353,17 +359,14 @@ function Projection({ usage, period }: { usage: UsageSummary; period: Period }) 
   );
 }
 
-function ByProvider({ enabled }: { enabled: boolean }) {
-  const rows = useProviderBreakdown(enabled);
-  if (rows.isPending) return <Loading label="Loading cost by provider…" />;
-  if (rows.isError) return <ErrorNotice error={describe(rows.error)} title="Could not load cost by provider" />;
-  if (!rows.data.length)
+function ByProvider({ rows }: { rows: ProviderRow[] }) {
+  if (!rows.length)
     return (
       <EmptyState title="No provider calls yet this period">
         Chat with an agent, or have it speak or transcribe, and its cost shows here.
       </EmptyState>
     );
-  const total = rows.data.reduce((sum, r) => sum + Number(r.cost_usd), 0);
+  const total = rows.reduce((sum, r) => sum + Number(r.cost_usd), 0);
   return (
     <Table caption="Cost by provider and kind this period">
       <thead>
@@ -377,7 +380,7 @@ function ByProvider({ enabled }: { enabled: boolean }) {
         </tr>
       </thead>
       <tbody>
-        {rows.data.map((r) => (
+        {rows.map((r) => (
           <tr key={`${r.provider}-${r.kind}`}>
             <td className={td}>{providerName(r.provider)}</td>
             <td className={td}>{kindName(r.kind)}</td>
@@ -413,11 +416,8 @@ function ByProvider({ enabled }: { enabled: boolean }) {
   );
 }
 
-function History({ userId }: { userId: string | undefined }) {
-  const history = useHistory(userId);
-  if (history.isPending) return <Loading label="Loading past periods…" />;
-  if (history.isError) return <ErrorNotice error={describe(history.error)} title="Could not load past periods" />;
-  if (!history.data.length)
+function History({ periods }: { periods: ClosedPeriod[] }) {
+  if (!periods.length)
     return (
       <EmptyState title="No closed periods yet">
         Each month's totals appear here once the month has closed.
@@ -436,7 +436,7 @@ function History({ userId }: { userId: string | undefined }) {
         </tr>
       </thead>
       <tbody>
-        {history.data.map((p) => (
+        {periods.map((p) => (
           <tr key={p.period_start}>
             <th scope="row" className={`${td} font-normal`}>
               {formatPeriod(parsePeriodStart(p.period_start))}
@@ -461,113 +461,102 @@ function History({ userId }: { userId: string | undefined }) {
 }
 
 export default function Usage() {
-  const { session } = useAuth();
   const summary = useUsageSummary();
   const usage = summary.data ?? null;
-  const daily = useDaily(usage?.period_start);
-  const period = useMemo(() => (usage ? parsePeriodStart(usage.period_start) : null), [usage]);
-  const days = useMemo(
-    () => (period && daily.data ? dailySeries(daily.data, period, new Date()) : []),
-    [period, daily.data],
+  const period = usage ? parsePeriodStart(usage.period_start) : null;
+  return (
+    <>
+      <PageHeader
+        title="Usage"
+        description={
+          usage &&
+          period && (
+            <>
+              Current period: <strong>{formatPeriod(period)}</strong>,{" "}
+              {resetsIn(usage.days_until_reset)} (on {formatDate(usage.resets_on)}).{" "}
+              {usage.plan_name} plan.
+            </>
+          )
+        }
+      />
+      <QueryView query={summary} loading="Loading your usage…" failed="Could not load your usage">
+        {() =>
+          usage && period ? (
+            <Dashboard usage={usage} period={period} />
+          ) : (
+            <EmptyState title="No usage to show">Your account has no usage record yet.</EmptyState>
+          )
+        }
+      </QueryView>
+    </>
   );
+}
 
-  if (summary.isPending) {
-    return (
-      <>
-        <PageHeader title="Usage" />
-        <Loading label="Loading your usage…" />
-      </>
-    );
-  }
-  if (summary.isError) {
-    return (
-      <>
-        <PageHeader title="Usage" />
-        <ErrorNotice error={describe(summary.error)} title="Could not load your usage" />
-        <p className="mt-3 text-sm">Reload the page to try again.</p>
-      </>
-    );
-  }
-  if (!usage || !period) {
-    return (
-      <>
-        <PageHeader title="Usage" />
-        <EmptyState title="No usage to show">Your account has no usage record yet.</EmptyState>
-      </>
-    );
-  }
-
+function Dashboard({ usage, period }: { usage: UsageSummary; period: Period }) {
+  const { session } = useAuth();
+  const daily = useDaily(usage.period_start);
+  const byProvider = useProviderBreakdown();
+  const history = useHistory(session?.user.id);
   const limit = Number(usage.token_limit);
   const used = Number(usage.tokens_used);
   const reserved = Number(usage.tokens_reserved);
   const costLimit = usage.cost_limit_usd == null ? null : Number(usage.cost_limit_usd);
 
   return (
-    <>
-      <PageHeader
-        title="Usage"
-        description={
-          <>
-            Current period: <strong>{formatPeriod(period)}</strong>, {resetsIn(usage.days_until_reset)}{" "}
-            (on {formatDate(usage.resets_on)}). {usage.plan_name} plan.
-          </>
-        }
-      />
-      <div className="space-y-4">
-        <Warnings usage={usage} />
+    <div className="space-y-4">
+      <Warnings usage={usage} />
 
-        <Card title="Tokens this period">
-          <p className="mb-2">
-            <strong className="text-xl">{formatNumber(used)}</strong> of {formatNumber(limit)} tokens
-            used ({formatPercent(usage.tokens_percent)})
-          </p>
-          <Meter label="Tokens used this period" value={used} max={limit} />
-          <p className="mt-2 text-sm text-slate-600 dark:text-slate-300">
-            {formatNumber(Math.max(0, limit - used))} tokens left
-            {reserved > 0 && <>; {formatNumber(reserved)} held for replies in progress</>}.{" "}
-            <Link to="/plans">Compare plans</Link>
-          </p>
-        </Card>
+      <Card title="Tokens this period">
+        <p className="mb-2">
+          <strong className="text-xl">{formatNumber(used)}</strong> of {formatNumber(limit)} tokens
+          used ({formatPercent(usage.tokens_percent)})
+        </p>
+        <Meter label="Tokens used this period" value={used} max={limit} />
+        <p className="mt-2 text-sm text-slate-600 dark:text-slate-300">
+          {formatNumber(Math.max(0, limit - used))} tokens left
+          {reserved > 0 && <>; {formatNumber(reserved)} held for replies in progress</>}.{" "}
+          <Link to="/plans">Compare plans</Link>
+        </p>
+      </Card>
 
-        <div className="grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-4">
-          <Stat
-            label="Cost this period"
-            value={formatUsd(usage.cost_usd)}
-            detail={costLimit ? `of a ${formatUsd(costLimit)} ceiling` : undefined}
-          />
-          <Stat label="Audio minutes" value={formatMinutes(usage.audio_seconds)} detail="Transcribed speech" />
-          <Stat label="Call minutes" value={formatMinutes(usage.call_seconds)} detail="Phone calls" />
-          <Stat
-            label="Requests"
-            value={formatNumber(usage.events)}
-            detail={`${formatNumber(usage.characters)} characters spoken`}
-          />
-        </div>
-
-        <Projection usage={usage} period={period} />
-
-        <Card title="Daily usage">
-          {daily.isPending ? (
-            <Loading label="Loading daily usage…" />
-          ) : daily.isError ? (
-            <ErrorNotice error={describe(daily.error)} title="Could not load daily usage" />
-          ) : days.every((d) => d.events === 0) ? (
-            <EmptyState title="Nothing used this period yet">
-              <Link to="/agents">Test an agent</Link> and its tokens show here day by day.
-            </EmptyState>
-          ) : (
-            <DailyChart days={days} />
-          )}
-        </Card>
-
-        <Card title="Cost by provider and kind">
-          <ByProvider enabled={!!usage} />
-        </Card>
-
-        <Card title="Past periods">
-          <History userId={session?.user.id} />
-        </Card>
+      <div className="grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-4">
+        <Stat
+          label="Cost this period"
+          value={formatUsd(usage.cost_usd)}
+          detail={costLimit ? `of a ${formatUsd(costLimit)} ceiling` : undefined}
+        />
+        <Stat label="Audio minutes" value={formatMinutes(usage.audio_seconds)} detail="Transcribed speech" />
+        <Stat label="Call minutes" value={formatMinutes(usage.call_seconds)} detail="Phone calls" />
+        <Stat
+          label="Requests"
+          value={formatNumber(usage.events)}
+          detail={`${formatNumber(usage.characters)} characters spoken`}
+        />
       </div>
-    </>
+
+      <Projection usage={usage} period={period} />
+
+      <Card title="Daily usage">
+        <QueryView query={daily} loading="Loading daily usage…" failed="Could not load daily usage">
+          {(rows) => <DailyUsage rows={rows} period={period} />}
+        </QueryView>
+      </Card>
+
+      <Card title="Cost by provider and kind">
+        <QueryView
+          query={byProvider}
+          loading="Loading cost by provider…"
+          failed="Could not load cost by provider"
+        >
+          {(rows) => <ByProvider rows={rows} />}
+        </QueryView>
+      </Card>
+
+      <Card title="Past periods">
+        <QueryView query={history} loading="Loading past periods…" failed="Could not load past periods">
+          {(periods) => <History periods={periods} />}
+        </QueryView>
+      </Card>
+    </div>
   );
 }
