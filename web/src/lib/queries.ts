@@ -145,6 +145,13 @@ export function useModelCatalog() {
   });
 }
 
+/** A model's or voice's name from the catalog; its id while the catalog loads, or if it is gone. */
+export function useModelLabel() {
+  const catalog = useModelCatalog();
+  return (kind: CatalogEntry["kind"], id: string) =>
+    catalog.data?.find((m) => m.kind === kind && m.id === id)?.label ?? id;
+}
+
 // --- Provider keys and agents as a name list (keys page, home checklist, calls) -------------
 
 export interface ApiKeyRow {

@@ -8,7 +8,7 @@ import { supabase } from "../lib/supabase";
 import { callJson, callRaw, unwrap } from "../lib/api";
 import { describe, type UserError } from "../lib/errors";
 import { formatDateTime, formatNumber } from "../lib/format";
-import { keys, useAgent, useModelCatalog, type Agent } from "../lib/queries";
+import { keys, useAgent, useModelLabel, type Agent } from "../lib/queries";
 import {
   Button,
   Card,
@@ -18,6 +18,7 @@ import {
   Loading,
   Notice,
   PageHeader,
+  QueryView,
   Spinner,
   TextAreaField,
 } from "../components/ui";
@@ -59,10 +60,8 @@ const MAX_SPEAK_CHARS = 2000;
 const HOLD_MS = 400;
 
 /** The first recording format this browser supports, or "" to let it choose. */
-export function pickMimeType(
-  isSupported: (type: string) => boolean = (t) => MediaRecorder.isTypeSupported(t),
-): string {
-  return MIME_TYPES.find((t) => isSupported(t)) ?? "";
+function pickMimeType(): string {
+  return MIME_TYPES.find((t) => MediaRecorder.isTypeSupported(t)) ?? "";
 }
 
 function recordingSupported(): boolean {
@@ -197,9 +196,7 @@ type RecState = "idle" | "starting" | "recording" | "working";
 
 function Console({ agent }: { agent: Agent }) {
   const queryClient = useQueryClient();
-  const catalog = useModelCatalog();
-  const label = (kind: "llm" | "stt" | "tts", id: string) =>
-    catalog.data?.find((m) => m.kind === kind && m.id === id)?.label ?? id;
+  const label = useModelLabel();
   const [params, setParams] = useSearchParams();
   const conversationId = params.get("conversation");
   const history = useConversationMessages(conversationId);
@@ -250,19 +247,25 @@ function Console({ agent }: { agent: Agent }) {
     };
   }, []);
 
-  const stored: Turn[] = (history.data ?? [])
-    .filter((m) => m.role !== "system")
-    .map((m) => ({
-      key: `db-${m.id}`,
-      role: m.role as "user" | "assistant",
-      content: m.content,
-      at: m.created_at,
-    }));
+  const stored: Turn[] = (history.data ?? []).map((m) => ({
+    key: `db-${m.id}`,
+    role: m.role as "user" | "assistant", // the query leaves system messages out
+    content: m.content,
+    at: m.created_at,
+  }));
   const shown = [...stored, ...turns];
 
   useEffect(() => {
     endRef.current?.scrollIntoView?.({ block: "nearest" });
   }, [shown.length]);
+
+  /** Another conversation, or a new one (null): this visit's turns and messages are cleared. */
+  const openConversation = (id: string | null) => {
+    setTurns([]);
+    setError(null);
+    setHeard(null);
+    setParams(id ? { conversation: id } : {});
+  };
 
   /** One chat turn; returns the reply, or null when it failed (the error is shown). */
   const chat = useCallback(
@@ -484,11 +487,7 @@ function Console({ agent }: { agent: Agent }) {
                   className="rounded-md border border-slate-400 bg-white px-2 py-1.5 text-sm text-slate-900 dark:border-slate-500 dark:bg-slate-900 dark:text-slate-100"
                   aria-label="Open an earlier conversation"
                   value={conversationId ?? ""}
-                  onChange={(e) => {
-                    setTurns([]);
-                    setError(null);
-                    setParams(e.target.value ? { conversation: e.target.value } : {});
-                  }}
+                  onChange={(e) => openConversation(e.target.value || null)}
                 >
                   <option value="">New conversation</option>
                   {conversationId && !recent.data?.some((c) => c.id === conversationId) && (
@@ -503,15 +502,7 @@ function Console({ agent }: { agent: Agent }) {
               </label>
             )}
             {(conversationId || turns.length > 0) && (
-              <Button
-                variant="secondary"
-                onClick={() => {
-                  setTurns([]);
-                  setError(null);
-                  setHeard(null);
-                  setParams({});
-                }}
-              >
+              <Button variant="secondary" onClick={() => openConversation(null)}>
                 New conversation
               </Button>
             )}
@@ -707,29 +698,31 @@ export default function AgentTest() {
   const id = agentId && /^\d+$/.test(agentId) ? Number(agentId) : null;
   const agent = useAgent(id);
 
-  let body;
-  if (id === null || (agent.isSuccess && !agent.data))
-    body = (
-      <EmptyState title="That agent was not found">
-        It may have been deleted. <Link to="/agents">Back to your agents</Link>
-      </EmptyState>
-    );
-  else if (agent.isPending) body = <Loading label="Loading the agent…" />;
-  else if (agent.isError)
-    body = (
-      <div className="space-y-3">
-        <ErrorNotice error={describe(agent.error)} title="The agent could not be loaded" />
-        <Button variant="secondary" onClick={() => agent.refetch()}>
-          Try again
-        </Button>
-      </div>
-    );
-  else
-    body = (
-      <div className="space-y-4">
-        <StateNotice agent={agent.data!} />
-        <Console agent={agent.data!} />
-      </div>
+  const notFound = (
+    <EmptyState title="That agent was not found">
+      It may have been deleted. <Link to="/agents">Back to your agents</Link>
+    </EmptyState>
+  );
+  const body =
+    id === null ? (
+      notFound
+    ) : (
+      <QueryView
+        query={agent}
+        loading="Loading the agent…"
+        failed="The agent could not be loaded"
+      >
+        {(found) =>
+          found ? (
+            <div className="space-y-4">
+              <StateNotice agent={found} />
+              <Console agent={found} />
+            </div>
+          ) : (
+            notFound
+          )
+        }
+      </QueryView>
     );
 
   return (

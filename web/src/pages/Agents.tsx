@@ -9,7 +9,7 @@ import { unwrap } from "../lib/api";
 import { useProfile } from "../lib/auth";
 import { describe, type UserError } from "../lib/errors";
 import { formatRelative } from "../lib/format";
-import { keys, useAgents, useModelCatalog, type Agent } from "../lib/queries";
+import { keys, useAgents, useModelLabel, type Agent } from "../lib/queries";
 import { ConfirmDialog } from "../components/Dialog";
 import { useToast } from "../components/Toast";
 import {
@@ -18,9 +18,9 @@ import {
   Card,
   EmptyState,
   ErrorNotice,
-  Loading,
   Notice,
   PageHeader,
+  QueryView,
 } from "../components/ui";
 
 interface CurrentPlan {
@@ -49,7 +49,7 @@ const buttonLink =
 const primaryLink = `${buttonLink} bg-indigo-700 text-white hover:bg-indigo-800`;
 const secondaryLink = `${buttonLink} border border-slate-300 bg-white text-slate-900 hover:bg-slate-100 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700`;
 
-export function isPaused(agent: Agent): boolean {
+function isPaused(agent: Agent): boolean {
   return agent.status === "suspended_over_limit";
 }
 
@@ -73,7 +73,7 @@ function AgentCard({
   onDelete,
 }: {
   agent: Agent;
-  modelLabel: (kind: "llm" | "tts", id: string) => string;
+  modelLabel: ReturnType<typeof useModelLabel>;
   onDelete: (agent: Agent) => void;
 }) {
   const headingId = useId();
@@ -208,7 +208,7 @@ export default function Agents() {
   const agents = useAgents();
   const profile = useProfile();
   const plan = useCurrentPlan();
-  const catalog = useModelCatalog();
+  const modelLabel = useModelLabel();
   const queryClient = useQueryClient();
   const toast = useToast();
   const [deleting, setDeleting] = useState<Agent | null>(null);
@@ -220,9 +220,6 @@ export default function Agents() {
   const planName = plan.data?.name ?? "current";
   const atLimit = limit !== null && count >= limit;
   const paused = (agents.data ?? []).filter(isPaused);
-
-  const modelLabel = (kind: "llm" | "tts", id: string) =>
-    catalog.data?.find((m) => m.kind === kind && m.id === id)?.label ?? id;
 
   const usage =
     limit !== null ? `${count} of ${limit} agents on the ${planName} plan` : undefined;
@@ -236,38 +233,6 @@ export default function Agents() {
       New agent
     </Link>
   );
-
-  let body;
-  if (agents.isPending) body = <Loading label="Loading your agents…" />;
-  else if (agents.isError)
-    body = (
-      <div className="space-y-3">
-        <ErrorNotice error={describe(agents.error)} title="Your agents could not be loaded" />
-        <Button variant="secondary" onClick={() => agents.refetch()}>
-          Try again
-        </Button>
-      </div>
-    );
-  else if (agents.data.length === 0)
-    body = (
-      <EmptyState title="No agents yet">
-        An agent answers chats and phone calls with its own prompt, model and voice.{" "}
-        {!atLimit && <Link to="/agents/new">Create your first agent</Link>}
-      </EmptyState>
-    );
-  else
-    body = (
-      <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Your agents">
-        {agents.data.map((agent) => (
-          <AgentCard
-            key={agent.id}
-            agent={agent}
-            modelLabel={modelLabel}
-            onDelete={setDeleting}
-          />
-        ))}
-      </ul>
-    );
 
   return (
     <div className="space-y-6">
@@ -298,7 +263,31 @@ export default function Agents() {
           title="Your plan's limit could not be loaded"
         />
       )}
-      {body}
+      <QueryView
+        query={agents}
+        loading="Loading your agents…"
+        failed="Your agents could not be loaded"
+      >
+        {(list) =>
+          list.length === 0 ? (
+            <EmptyState title="No agents yet">
+              An agent answers chats and phone calls with its own prompt, model and voice.{" "}
+              {!atLimit && <Link to="/agents/new">Create your first agent</Link>}
+            </EmptyState>
+          ) : (
+            <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Your agents">
+              {list.map((agent) => (
+                <AgentCard
+                  key={agent.id}
+                  agent={agent}
+                  modelLabel={modelLabel}
+                  onDelete={setDeleting}
+                />
+              ))}
+            </ul>
+          )
+        }
+      </QueryView>
       {paused.length > 0 && limit !== null && agents.data && (
         <ChooseActive
           key={agents.data.map((a) => `${a.id}:${a.status}`).join(",")}

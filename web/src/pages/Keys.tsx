@@ -9,9 +9,9 @@ import {
   Button,
   Card,
   ErrorNotice,
-  Loading,
   Notice,
   PageHeader,
+  QueryView,
   TextField,
 } from "../components/ui";
 import { callJson, callRaw } from "../lib/api";
@@ -99,26 +99,23 @@ export default function Keys() {
         title="Provider keys"
         description="Your agents run on your own Groq, Deepgram and Twilio accounts. Keys are stored encrypted; after saving, only their last characters are shown."
       />
-      {apiKeys.isPending ? (
-        <Loading label="Loading your provider keys…" />
-      ) : apiKeys.isError ? (
-        <div className="space-y-3">
-          <ErrorNotice error={describe(apiKeys.error)} title="Your keys could not be loaded" />
-          <Button variant="secondary" onClick={() => apiKeys.refetch()}>
-            Try again
-          </Button>
-        </div>
-      ) : (
-        <div className="space-y-4">
-          {PROVIDERS.map((spec) => (
-            <ProviderCard
-              key={spec.id}
-              spec={spec}
-              row={apiKeys.data.find((r) => r.provider === spec.id)}
-            />
-          ))}
-        </div>
-      )}
+      <QueryView
+        query={apiKeys}
+        loading="Loading your provider keys…"
+        failed="Your keys could not be loaded"
+      >
+        {(rows) => (
+          <div className="space-y-4">
+            {PROVIDERS.map((spec) => (
+              <ProviderCard
+                key={spec.id}
+                spec={spec}
+                row={rows.find((r) => r.provider === spec.id)}
+              />
+            ))}
+          </div>
+        )}
+      </QueryView>
     </div>
   );
 }
@@ -185,7 +182,7 @@ function ProviderCard({ spec, row }: { spec: ProviderSpec; row: ApiKeyRow | unde
 
   return (
     <Card
-      title={`${spec.name}`}
+      title={spec.name}
       actions={
         configured ? (
           <Badge tone="success">Configured</Badge>
