@@ -97,26 +97,24 @@ function microphoneError(err: unknown): UserError {
       "The microphone could not be started; another app may be using it.",
       "Close other apps that use the microphone and try again.",
     );
-  return local("microphone_failed", "Recording could not start in this browser.", String(err));
+  return local(
+    "microphone_failed",
+    "Recording could not start in this browser.",
+    "Reload the page and try again, or type your message instead.",
+  );
 }
 
-/** A hint of our own for the runtime's errors that do not carry one. */
-const PROVIDERS: Record<string, string> = { groq: "Groq", deepgram: "Deepgram", twilio: "Twilio" };
-
-function withHint(error: UserError): UserError {
-  // The API's hint for a key names the REST route; a person is sent to the keys page.
-  if (error.code === "provider_key_missing" || error.code === "provider_key_rejected") {
-    const name = PROVIDERS[error.field ?? ""] ?? "the provider's";
-    const verb = error.code === "provider_key_missing" ? "Add" : "Replace";
-    return { ...error, hint: `${verb} your ${name} key on the Provider keys page.` };
-  }
-  if (error.hint) return error;
-  if (error.code === "quota_exceeded")
-    return { ...error, hint: "Upgrade your plan for more tokens, or wait for the period to reset." };
-  if (error.code.startsWith("provider_") && error.code !== "provider_key_missing")
+/**
+ * The runtime's errors as this page shows them. The hints of a paused agent and of an unreadable
+ * key name API routes (rpc/set_active_agents, PUT /functions/v1/api-keys/…): the page links to
+ * the fix instead. A provider's failure says nothing is lost.
+ */
+function forPerson(error: UserError): UserError {
+  if (error.code === "agent_suspended") return { ...error, hint: undefined, fixPath: "/agents" };
+  if (error.code === "provider_key_unreadable")
+    return { ...error, hint: undefined, fixPath: "/keys" };
+  if (error.code.startsWith("provider_") && !error.hint && !error.fixPath)
     return { ...error, hint: "Nothing was lost: try again in a moment." };
-  if (error.code === "agent_suspended" || error.code === "agent_inactive")
-    return { ...error, fixPath: error.code === "agent_suspended" ? "/agents" : undefined };
   return error;
 }
 
@@ -299,7 +297,7 @@ function Console({ agent }: { agent: Agent }) {
         queryClient.invalidateQueries({ queryKey: keys.usageSummary });
         return result.reply;
       } catch (err) {
-        setError(withHint(describe(err)));
+        setError(forPerson(describe(err)));
         return null;
       }
     },
@@ -318,7 +316,7 @@ function Console({ agent }: { agent: Agent }) {
         setSpeechMs(Math.round(performance.now() - started));
         setAudioUrl(URL.createObjectURL(blob));
       } catch (err) {
-        setVoiceError(withHint(describe(err)));
+        setVoiceError(forPerson(describe(err)));
       } finally {
         setVoiceStep(null);
       }
@@ -368,7 +366,7 @@ function Console({ agent }: { agent: Agent }) {
         headers: { "Content-Type": blob.type || "audio/webm" },
       });
     } catch (err) {
-      setVoiceError(withHint(describe(err)));
+      setVoiceError(forPerson(describe(err)));
       setVoiceStep(null);
       setRec("idle");
       return;
