@@ -13,10 +13,10 @@ import {
   Card,
   EmptyState,
   ErrorNotice,
-  Loading,
   Meter,
   Notice,
   PageHeader,
+  QueryView,
   Table,
   td,
   th,
@@ -128,14 +128,16 @@ function Consequences({
 }: {
   target: PlanRow;
   current: PlanRow | undefined;
-  agents: AgentRow[];
+  /** undefined when the agents could not be read: the dialog then says only what it knows. */
+  agents: AgentRow[] | undefined;
   profile: Profile | undefined;
 }) {
   const agentLimit = effectiveAgentLimit(target, profile);
   const tokenLimit = effectiveTokenLimit(target, profile);
-  const { pause, resume } = agentsAfter(agents, agentLimit);
+  const { pause, resume } = agentsAfter(agents ?? [], agentLimit);
   const downgrade = current ? target.sort_order < current.sort_order : false;
   const tokensUsed = Number(target.tokens_used_this_month);
+  const agentCount = Number(target.agents_used);
   return (
     <div className="space-y-3">
       <p>
@@ -151,12 +153,20 @@ function Consequences({
         <Notice tone="warning" title={`${pause.length} of your agents will pause`}>
           <p>
             The {target.name} plan allows {formatNumber(agentLimit)} active agents; you have{" "}
-            {formatNumber(agents.length)}. Your newest agents will be paused: they are kept and
+            {formatNumber(agentCount)}. Your newest agents will be paused: they are kept and
             editable, but cannot chat or take calls until you upgrade again or choose which
             agents stay active.
           </p>
           <AgentList agents={pause} />
         </Notice>
+      ) : !agents ? (
+        agentCount > agentLimit && (
+          <Notice tone="warning" title="Some of your agents may pause">
+            The {target.name} plan allows {formatNumber(agentLimit)} active agents; you have{" "}
+            {formatNumber(agentCount)}. The newest active ones will be paused. Your agents could
+            not be loaded, so they cannot be named here.
+          </Notice>
+        )
       ) : (
         downgrade && <p>All your agents stay active.</p>
       )}
@@ -255,38 +265,31 @@ function Suggestion({
 
 export default function Plans() {
   const plans = usePlans();
+  return (
+    <>
+      <PageHeader
+        title="Plans"
+        description="Compare plans and change yours at any time; new limits apply at once."
+      />
+      <QueryView query={plans} loading="Loading plans…" failed="Could not load the plans">
+        {(rows) =>
+          rows.length ? (
+            <PlanChooser rows={rows} />
+          ) : (
+            <EmptyState title="No plans are available">Contact support to choose a plan.</EmptyState>
+          )
+        }
+      </QueryView>
+    </>
+  );
+}
+
+function PlanChooser({ rows }: { rows: PlanRow[] }) {
   const agents = useAgents();
   const profile = useProfile();
   const queryClient = useQueryClient();
   const toast = useToast();
   const [target, setTarget] = useState<PlanRow | null>(null);
-
-  if (plans.isPending) {
-    return (
-      <>
-        <PageHeader title="Plans" />
-        <Loading label="Loading plans…" />
-      </>
-    );
-  }
-  if (plans.isError) {
-    return (
-      <>
-        <PageHeader title="Plans" />
-        <ErrorNotice error={describe(plans.error)} title="Could not load the plans" />
-        <p className="mt-3 text-sm">Reload the page to try again.</p>
-      </>
-    );
-  }
-  const rows = plans.data;
-  if (!rows.length) {
-    return (
-      <>
-        <PageHeader title="Plans" />
-        <EmptyState title="No plans are available">Contact support to choose a plan.</EmptyState>
-      </>
-    );
-  }
   const current = rows.find((p) => p.is_current);
   const featureKeys = [...new Set(rows.flatMap((p) => Object.keys(p.features ?? {})))];
 
@@ -314,15 +317,17 @@ export default function Plans() {
   };
 
   const isDowngrade = (plan: PlanRow) => !!current && plan.sort_order < current.sort_order;
+  const pausesAgents = (plan: PlanRow) => {
+    const limit = effectiveAgentLimit(plan, profile.data);
+    return agents.data
+      ? agentsAfter(agents.data, limit).pause.length > 0
+      : Number(plan.agents_used) > limit;
+  };
   const label = (plan: PlanRow) =>
     `${isDowngrade(plan) ? "Downgrade" : "Upgrade"} to ${plan.name}`;
 
   return (
     <>
-      <PageHeader
-        title="Plans"
-        description="Compare plans and change yours at any time; new limits apply at once."
-      />
       <div className="space-y-4">
         {current && <CurrentLimits current={current} profile={profile.data} />}
         {current && (
@@ -449,12 +454,12 @@ export default function Plans() {
             <Consequences
               target={target}
               current={current}
-              agents={agents.data ?? []}
+              agents={agents.data}
               profile={profile.data}
             />
           }
           confirmLabel={label(target)}
-          danger={isDowngrade(target) && agentsAfter(agents.data ?? [], effectiveAgentLimit(target, profile.data)).pause.length > 0}
+          danger={isDowngrade(target) && pausesAgents(target)}
           onConfirm={() => change(target)}
         />
       )}
