@@ -176,6 +176,18 @@ def test_the_agent_limit_is_explained_and_paused_agents_can_be_chosen(
     status = {a["id"]: a["status"] for a in agents_of(api, user)}
     assert status == {first["id"]: "suspended_over_limit", second["id"]: "active"}
 
+    # Chatting with the paused agent anyway: the way to choose it, not the API's route.
+    page.goto(f"/agents/{first['id']}/test")
+    page.get_by_role("textbox", name="Message").fill("Hello?")
+    page.get_by_role("button", name="Send").click()
+    refused = page.get_by_role("alert").filter(has_text="The agent did not answer")
+    expect(refused).to_contain_text("paused")
+    expect(refused.get_by_role("link", name="Choose which agents stay active")).to_have_attribute(
+        "href", "/agents"
+    )
+    expect(refused).not_to_contain_text("rpc/")
+    expect(page.get_by_role("textbox", name="Message")).to_have_value("Hello?")
+
 
 def test_a_text_chat_turn_shows_tokens_and_latency_and_the_history_stays(
     page: Page, signed_in: Callable[..., User], api: Api, fakes: FakeControl
