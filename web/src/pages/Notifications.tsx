@@ -1,20 +1,12 @@
 // The person's notifications, newest first; unread ones marked. Marking read writes read_at
 // (the only column owners may update) and refreshes the bell's count.
-import { useState } from "react";
 import { Link } from "react-router-dom";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useToast } from "../components/Toast";
-import {
-  Badge,
-  Button,
-  EmptyState,
-  ErrorNotice,
-  Loading,
-  PageHeader,
-} from "../components/ui";
+import { Badge, Button, EmptyState, ErrorNotice, PageHeader, QueryView } from "../components/ui";
 import { unwrap } from "../lib/api";
 import { useAuth } from "../lib/auth";
-import { describe, type UserError } from "../lib/errors";
+import { describe } from "../lib/errors";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { keys, type Notification } from "../lib/queries";
 import { supabase } from "../lib/supabase";
@@ -47,12 +39,69 @@ function useNotifications() {
   });
 }
 
+function NotificationItem({
+  n,
+  busy,
+  onMarkRead,
+}: {
+  n: Notification;
+  busy: boolean;
+  onMarkRead: () => void;
+}) {
+  const link = LINKS[n.kind];
+  const isUnread = !n.read_at;
+  return (
+    <li
+      aria-label={`${isUnread ? "Unread: " : ""}${n.title}`}
+      className={`rounded-lg border p-4 ${
+        isUnread
+          ? "border-indigo-300 bg-indigo-50 dark:border-indigo-700 dark:bg-indigo-950"
+          : "border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-900"
+      }`}
+    >
+      <div className="flex flex-wrap items-start justify-between gap-2">
+        <div className="min-w-0 flex-1">
+          <h2 className={`text-base ${isUnread ? "font-semibold" : "font-medium"}`}>
+            {isUnread && (
+              <span className="mr-2 align-middle">
+                <Badge tone="info">Unread</Badge>
+              </span>
+            )}
+            {n.title}
+          </h2>
+          <p className="mt-1 text-sm break-words text-slate-700 dark:text-slate-200">{n.body}</p>
+          <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">
+            <time dateTime={n.created_at} title={formatDateTime(n.created_at)}>
+              {formatRelative(n.created_at)}
+            </time>
+            {link && (
+              <>
+                {" · "}
+                <Link to={link[0]}>{link[1]}</Link>
+              </>
+            )}
+          </p>
+        </div>
+        {isUnread && (
+          <Button
+            variant="secondary"
+            aria-label={`Mark as read: ${n.title}`}
+            busy={busy}
+            onClick={onMarkRead}
+          >
+            Mark as read
+          </Button>
+        )}
+      </div>
+    </li>
+  );
+}
+
 export default function Notifications() {
   const { session } = useAuth();
   const list = useNotifications();
   const queryClient = useQueryClient();
   const toast = useToast();
-  const [error, setError] = useState<UserError | null>(null);
 
   const markRead = useMutation({
     mutationFn: async (ids: number[] | "all") => {
@@ -64,8 +113,6 @@ export default function Notifications() {
       if (ids !== "all") query = query.in("id", ids);
       unwrap(await query);
     },
-    onMutate: () => setError(null),
-    onError: (err) => setError(describe(err)),
     onSuccess: (_data, ids) => {
       if (ids === "all") toast({ tone: "success", title: "All notifications marked as read" });
     },
@@ -99,81 +146,39 @@ export default function Notifications() {
         }
       />
       <div className="space-y-4">
-        <ErrorNotice error={error} title="Could not mark as read" />
-        {list.isPending ? (
-          <Loading label="Loading notifications…" />
-        ) : list.isError ? (
-          <>
-            <ErrorNotice error={describe(list.error)} title="Could not load your notifications" />
-            <Button variant="secondary" onClick={() => list.refetch()}>
-              Try again
-            </Button>
-          </>
-        ) : !list.data.length ? (
-          <EmptyState title="No notifications yet">
-            You will be told here (and by email) about plan changes, quota warnings, paused agents
-            and provider key changes.
-          </EmptyState>
-        ) : (
-          <ul aria-label="Notifications" className="space-y-3">
-            {list.data.map((n) => {
-              const link = LINKS[n.kind];
-              const isUnread = !n.read_at;
-              return (
-                <li
-                  key={n.id}
-                  aria-label={`${isUnread ? "Unread: " : ""}${n.title}`}
-                  className={`rounded-lg border p-4 ${
-                    isUnread
-                      ? "border-indigo-300 bg-indigo-50 dark:border-indigo-700 dark:bg-indigo-950"
-                      : "border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-900"
-                  }`}
-                >
-                  <div className="flex flex-wrap items-start justify-between gap-2">
-                    <div className="min-w-0 flex-1">
-                      <h2 className={`text-base ${isUnread ? "font-semibold" : "font-medium"}`}>
-                        {isUnread && (
-                          <span className="mr-2 align-middle">
-                            <Badge tone="info">Unread</Badge>
-                          </span>
-                        )}
-                        {n.title}
-                      </h2>
-                      <p className="mt-1 text-sm break-words text-slate-700 dark:text-slate-200">
-                        {n.body}
-                      </p>
-                      <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">
-                        <time dateTime={n.created_at} title={formatDateTime(n.created_at)}>
-                          {formatRelative(n.created_at)}
-                        </time>
-                        {link && (
-                          <>
-                            {" · "}
-                            <Link to={link[0]}>{link[1]}</Link>
-                          </>
-                        )}
-                      </p>
-                    </div>
-                    {isUnread && (
-                      <Button
-                        variant="secondary"
-                        aria-label={`Mark as read: ${n.title}`}
-                        busy={
-                          markRead.isPending &&
-                          Array.isArray(markRead.variables) &&
-                          markRead.variables.includes(n.id)
-                        }
-                        onClick={() => markRead.mutate([n.id])}
-                      >
-                        Mark as read
-                      </Button>
-                    )}
-                  </div>
-                </li>
-              );
-            })}
-          </ul>
-        )}
+        <ErrorNotice
+          error={markRead.error ? describe(markRead.error) : null}
+          title="Could not mark as read"
+        />
+        <QueryView
+          query={list}
+          loading="Loading notifications…"
+          failed="Could not load your notifications"
+        >
+          {(notifications) =>
+            notifications.length ? (
+              <ul aria-label="Notifications" className="space-y-3">
+                {notifications.map((n) => (
+                  <NotificationItem
+                    key={n.id}
+                    n={n}
+                    busy={
+                      markRead.isPending &&
+                      Array.isArray(markRead.variables) &&
+                      markRead.variables.includes(n.id)
+                    }
+                    onMarkRead={() => markRead.mutate([n.id])}
+                  />
+                ))}
+              </ul>
+            ) : (
+              <EmptyState title="No notifications yet">
+                You will be told here (and by email) about plan changes, quota warnings, paused
+                agents and provider key changes.
+              </EmptyState>
+            )
+          }
+        </QueryView>
         {list.data && list.data.length >= PAGE && (
           <p className="text-sm text-slate-600 dark:text-slate-300">
             Showing the latest {PAGE} notifications.
