@@ -10,9 +10,9 @@ import {
   Button,
   Card,
   ErrorNotice,
-  Loading,
   Notice,
   PageHeader,
+  QueryView,
   TextField,
 } from "../components/ui";
 import { callRaw, unwrap } from "../lib/api";
@@ -21,22 +21,15 @@ import { describe, fieldOf, type UserError } from "../lib/errors";
 import { formatDate } from "../lib/format";
 import { supabase } from "../lib/supabase";
 
-function OrganizationForm() {
+function OrganizationForm({ current }: { current: string }) {
   const { session } = useAuth();
-  const profile = useProfile();
   const queryClient = useQueryClient();
   // null while the person has not edited the name: the saved one is shown.
   const [draft, setDraft] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserError | null>(null);
   const [saved, setSaved] = useState(false);
-  const current = profile.data?.organization_name ?? "";
   const name = draft ?? current;
-
-  if (profile.isPending) return <Loading label="Loading your organization…" />;
-  if (profile.isError)
-    return <ErrorNotice error={describe(profile.error)} title="Could not load your account" />;
-
   const trimmed = name.trim();
   const local =
     trimmed.length === 0
@@ -304,7 +297,13 @@ export default function Account() {
       />
       <div className="max-w-2xl space-y-4">
         <Card title="Organization">
-          <OrganizationForm />
+          <QueryView
+            query={profile}
+            loading="Loading your organization…"
+            failed="Could not load your account"
+          >
+            {(p) => <OrganizationForm current={p.organization_name ?? ""} />}
+          </QueryView>
         </Card>
         <Card title="Password">
           <PasswordForm />
