@@ -3,9 +3,7 @@ import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { useAuth } from "../../lib/auth";
 import { landingParams } from "../../lib/supabase";
 import { Loading, Notice, TextField } from "../../components/ui";
-import { AuthFrame } from "./AuthFrame";
-import { ResendButton } from "./SignUp";
-import { safeNext } from "./SignIn";
+import { AuthFrame, ResendButton, safeNext } from "./AuthFrame";
 
 /** Where verification and recovery links land: signs in and moves on, or says what failed. */
 export default function AuthCallback() {

@@ -1,5 +1,10 @@
-import type { ReactNode } from "react";
+// What the signed-out pages share: their frame, where emailed links return to, the password
+// rules, the resend button, and the check on ?next=.
+import { useState, type ReactNode } from "react";
 import { ThemeToggle } from "../../components/Layout";
+import { Button, ErrorNotice, Notice } from "../../components/ui";
+import { describe, type UserError } from "../../lib/errors";
+import { supabase } from "../../lib/supabase";
 
 /** The frame of the signed-out pages: the brand, one card, the theme toggle. */
 export function AuthFrame({ title, children }: { title: string; children: ReactNode }) {
@@ -25,18 +30,54 @@ export function callbackUrl(): string {
   return `${window.location.origin}/auth/callback`;
 }
 
-export const PASSWORD_RULES = [
+/** The sign-up rules of accounts.check_password_strength, shown before anything is submitted. */
+const PASSWORD_RULES = [
   "At least 8 characters",
   "A mix of at least two of: lowercase, uppercase, digits, symbols",
   "Not your email address",
 ];
 
-export function PasswordRules({ id }: { id?: string }) {
+export function PasswordRules() {
   return (
-    <ul id={id} className="list-disc pl-5">
+    <ul className="list-disc pl-5">
       {PASSWORD_RULES.map((r) => (
         <li key={r}>{r}</li>
       ))}
     </ul>
+  );
+}
+
+/** Only paths inside the app, so a crafted ?next= cannot send the person elsewhere. */
+export function safeNext(next: string | null): string {
+  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/home";
+}
+
+export function ResendButton({ email }: { email: string }) {
+  const [state, setState] = useState<"idle" | "busy" | "sent">("idle");
+  const [error, setError] = useState<UserError | null>(null);
+  return (
+    <div className="space-y-2">
+      <Button
+        variant="secondary"
+        busy={state === "busy"}
+        onClick={async () => {
+          setState("busy");
+          setError(null);
+          const { error: err } = await supabase().auth.resend({
+            type: "signup",
+            email,
+            options: { emailRedirectTo: callbackUrl() },
+          });
+          if (err) {
+            setError(describe(err));
+            setState("idle");
+          } else setState("sent");
+        }}
+      >
+        Resend the email
+      </Button>
+      {state === "sent" && <Notice tone="success">We sent a new link to {email}.</Notice>}
+      <ErrorNotice error={error} />
+    </div>
   );
 }

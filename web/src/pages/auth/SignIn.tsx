@@ -4,13 +4,7 @@ import { supabase } from "../../lib/supabase";
 import { describe, retrySeconds, type UserError } from "../../lib/errors";
 import { useAuth } from "../../lib/auth";
 import { Button, ErrorNotice, Notice, TextField } from "../../components/ui";
-import { AuthFrame } from "./AuthFrame";
-import { ResendButton } from "./SignUp";
-
-/** Only paths inside the app, so a crafted ?next= cannot send the person elsewhere. */
-export function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/home";
-}
+import { AuthFrame, ResendButton, safeNext } from "./AuthFrame";
 
 export default function SignIn() {
   const [params] = useSearchParams();

@@ -2,41 +2,11 @@ import { useState } from "react";
 import { Link } from "react-router-dom";
 import { supabase } from "../../lib/supabase";
 import { describe, fieldOf, type UserError } from "../../lib/errors";
-import { Button, ErrorNotice, Notice, TextField } from "../../components/ui";
-import { AuthFrame, callbackUrl, PasswordRules } from "./AuthFrame";
+import { Button, ErrorNotice, TextField } from "../../components/ui";
+import { AuthFrame, callbackUrl, PasswordRules, ResendButton } from "./AuthFrame";
 
 const FIELDS = ["email", "password", "organization"] as const;
 type Field = (typeof FIELDS)[number];
-
-export function ResendButton({ email }: { email: string }) {
-  const [state, setState] = useState<"idle" | "busy" | "sent">("idle");
-  const [error, setError] = useState<UserError | null>(null);
-  return (
-    <div className="space-y-2">
-      <Button
-        variant="secondary"
-        busy={state === "busy"}
-        onClick={async () => {
-          setState("busy");
-          setError(null);
-          const { error: err } = await supabase().auth.resend({
-            type: "signup",
-            email,
-            options: { emailRedirectTo: callbackUrl() },
-          });
-          if (err) {
-            setError(describe(err));
-            setState("idle");
-          } else setState("sent");
-        }}
-      >
-        Resend the email
-      </Button>
-      {state === "sent" && <Notice tone="success">We sent a new link to {email}.</Notice>}
-      <ErrorNotice error={error} />
-    </div>
-  );
-}
 
 export default function SignUp() {
   const [email, setEmail] = useState("");
