@@ -161,7 +161,8 @@ function Checklist({ steps, done }: { steps: Step[]; done: number }) {
         {steps.map((step, i) => (
           <li
             key={step.title}
-            className="flex flex-wrap items-start gap-3 rounded-md border border-slate-200 p-3 dark:border-slate-700"
+            // On a phone the step's link goes under its text, so the text keeps its width.
+            className="grid grid-cols-[auto_minmax(0,1fr)] items-start gap-x-3 gap-y-2 rounded-md border border-slate-200 p-3 sm:grid-cols-[auto_minmax(0,1fr)_auto] dark:border-slate-700"
           >
             <span
               aria-hidden="true"
@@ -173,7 +174,7 @@ function Checklist({ steps, done }: { steps: Step[]; done: number }) {
             >
               {step.done ? "✓" : i + 1}
             </span>
-            <div className="min-w-0 flex-1">
+            <div>
               <p className="font-medium">
                 {step.title}{" "}
                 <span
@@ -191,11 +192,11 @@ function Checklist({ steps, done }: { steps: Step[]; done: number }) {
             {!step.done && (
               <Link
                 to={step.link.to}
-                className={
+                className={`col-start-2 justify-self-start sm:col-start-3 ${
                   i === next
                     ? "rounded-md bg-indigo-700 px-3 py-2 text-sm font-medium text-white no-underline hover:bg-indigo-800"
-                    : "px-1 py-2 text-sm"
-                }
+                    : "py-2 text-sm sm:px-1"
+                }`}
               >
                 {step.link.label}
               </Link>
