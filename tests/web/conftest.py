@@ -116,10 +116,12 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def check_page(page: Page, name: str) -> None:
+def check_page(page: Page, name: str, settled: bool = True) -> None:
     """Scan with axe (zero serious or critical violations) and photograph the page at desktop
-    and phone width, in the light theme and, at desktop, the dark one."""
-    page.wait_for_load_state("networkidle")
+    and phone width, in the light theme and, at desktop, the dark one. `settled=False` for a
+    page caught while its requests are still out (its loading state)."""
+    if settled:
+        page.wait_for_load_state("networkidle")
     SCREENSHOTS.mkdir(exist_ok=True)
     violations = axe_violations(page)
     assert not violations, f"{name}: {json.dumps(violations, indent=1)}"
