@@ -148,6 +148,100 @@ def test_every_admin_action_writes_exactly_one_audit_row(
         assert ip == ("127.0.0.1",), f"{name}: PostgREST requests record the client's address"
 
 
+def notes_of(api: Api, person: User, kind: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = api.get(
+        f"{REST}/notifications?kind=eq.{kind}&order=id", headers=person.headers
+    ).json()
+    return found
+
+
+def test_set_limits_changes_only_the_limit_it_is_given(
+    api: Api, admin: User, make_user: Callable[..., User], stack: StackInfo
+) -> None:
+    """Raising only the token limit keeps the agent limit and its agents as they are; clearing
+    an override is explicit; the reason reaches the audit entry and the user (issue 16, 2)."""
+    target = make_user()
+    agent_only = admin_rpc(api, admin, "set_limits", user_id=target.id, agent_limit=3)
+    assert agent_only.status_code == 200, agent_only.text
+    assert (agent_only.json()["agent_limit"], agent_only.json()["monthly_token_limit"]) == (3, 1000)
+    for n in range(3):
+        created = api.post(f"{REST}/agents", headers=target.headers,
+                           json={"name": f"Agent {n}", "system_prompt": "Be kind."})  # fmt: skip
+        assert created.status_code == 201, created.text
+    with stack.connect() as conn:  # as a v0 upgrade leaves them: 3 active agents over the plan's 2
+        conn.execute("update public.profiles set agent_limit_override = null where id = %s",
+                     (target.id,))  # fmt: skip
+
+    raised = admin_rpc(api, admin, "set_limits", user_id=target.id, monthly_token_limit=5000,
+                       reason="Pilot customer, ticket 4711")  # fmt: skip
+    assert raised.status_code == 200, raised.text
+    body = raised.json()
+    assert body["changed"] is True and body["reason"] == "Pilot customer, ticket 4711"
+    assert (body["before"], body["after"]) == (
+        {"agent_limit": 2, "monthly_token_limit": 1000},
+        {"agent_limit": 2, "monthly_token_limit": 5000},
+    )
+    assert body["overrides"] == {
+        "before": {"agent_limit": None, "monthly_token_limit": None},
+        "after": {"agent_limit": None, "monthly_token_limit": 5000},
+    }
+    assert (body["suspended_agent_ids"], body["reactivated_agent_ids"]) == ([], [])
+    with stack.connect() as conn:
+        statuses = conn.execute(
+            "select status from public.agents where user_id = %s", (target.id,)
+        ).fetchall()
+    assert statuses == [("active",)] * 3, "a token change pauses no agent"
+    assert audit_rows(stack, raised.headers["X-Request-Id"]) == [(
+        admin.id, "admin.limits_changed", {"agent_limit": 2, "monthly_token_limit": 1000},
+        {"agent_limit": 2, "monthly_token_limit": 5000, "reason": "Pilot customer, ticket 4711"},
+    )]  # fmt: skip
+    told = notes_of(api, target, "limits_changed")[-1]
+    assert told["body"] == (
+        "An administrator changed your limits: tokens a month 1,000 → 5,000. "
+        "Reason: Pilot customer, ticket 4711"
+    )
+    assert told["data"]["reason"] == "Pilot customer, ticket 4711"
+
+    same = admin_rpc(api, admin, "set_limits", user_id=target.id, monthly_token_limit=5000)
+    assert same.status_code == 200 and same.json()["changed"] is False
+    assert audit_rows(stack, same.headers["X-Request-Id"]) == [], "nothing changed, nothing written"
+
+    cleared = admin_rpc(api, admin, "set_limits", user_id=target.id, clear_token_limit=True)
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["after"] == {"agent_limit": 2, "monthly_token_limit": 1000}
+    overrides = cleared.json()["overrides"]["after"]
+    assert overrides == {"agent_limit": None, "monthly_token_limit": None}
+    assert notes_of(api, target, "limits_changed")[-1]["body"] == (
+        "An administrator changed your limits: tokens a month 5,000 → 1,000 (your plan's)."
+    )
+
+    for args, field in [
+        ({"agent_limit": 4, "clear_agent_limit": True}, "agent_limit"),
+        ({"monthly_token_limit": 10, "clear_token_limit": True}, "monthly_token_limit"),
+        ({"monthly_token_limit": -1}, "monthly_token_limit"),
+        ({}, None),
+        ({"reason": "only a reason"}, None),
+    ]:
+        refused = admin_rpc(api, admin, "set_limits", user_id=target.id, **args)
+        assert refused.status_code == 400, f"{args}: {refused.text}"
+        assert (refused.json()["code"], refused.json()["details"]) == ("invalid_limit", field)
+    long_reason = admin_rpc(api, admin, "set_limits", user_id=target.id, agent_limit=4,
+                            reason="x" * 501)  # fmt: skip
+    assert (long_reason.status_code, long_reason.json()["code"]) == (400, "validation_failed")
+    assert profile_limits(stack, target.id) == (None, None), "refused calls changed nothing"
+
+
+def profile_limits(stack: StackInfo, user_id: str) -> tuple[int | None, int | None]:
+    with stack.connect() as conn:
+        row = conn.execute(
+            "select agent_limit_override, monthly_token_limit_override from public.profiles "
+            "where id = %s",
+            (user_id,),
+        ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
 def test_sign_ups_and_failed_sign_ins_record_the_client_ip(api: Api, stack: StackInfo) -> None:
     address = unique_email("ip")
     body = {"email": address, "password": PASSWORD, "data": {"organization_name": "Acme"}}
@@ -488,18 +582,23 @@ def test_audit_verify_names_an_edited_entry(stack: StackInfo) -> None:
     assert stack.voxflow("audit", "verify").returncode == 0
 
 
+def failed_sign_ins(stack: StackInfo, ip: str, start: datetime, count: int, every: int) -> None:
+    """`count` failed sign-ins from `ip`, one every `every` seconds after `start`."""
+    with stack.connect() as conn:
+        conn.execute(
+            "insert into private.audit_log (occurred_at, action, target_type, target_id, ip) "
+            "select %s::timestamptz + n * make_interval(secs => %s), "
+            "'login.failed', 'email', 'victim@example.com', %s::inet "
+            "from generate_series(1, %s) as n",
+            (start, every, ip, count),
+        )
+
+
 def test_detected_anomalies_are_shown_to_admins_who_acknowledge_them(
     api: Api, admin: User, stack: StackInfo
 ) -> None:
     ip = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
-    with stack.connect() as conn:
-        conn.execute(
-            "insert into private.audit_log (occurred_at, action, target_type, target_id, ip) "
-            "select timestamptz '2025-05-05 10:00+00' + n * interval '5 seconds', "
-            "'login.failed', 'email', 'victim@example.com', %s::inet "
-            "from generate_series(1, 30) as n",
-            (ip,),
-        )
+    failed_sign_ins(stack, ip, datetime(2025, 5, 5, 10, 0, tzinfo=UTC), count=30, every=5)
     detected = stack.voxflow("anomalies", "detect", "--at", "2025-05-05T10:07:00+00:00")
     raised = [json.loads(line) for line in detected.stdout.splitlines()[:-1]]
     assert [(a["rule"], a["subject"]) for a in raised] == [("failed_login_burst", ip)]
@@ -516,6 +615,40 @@ def test_detected_anomalies_are_shown_to_admins_who_acknowledge_them(
     assert (again_ack.status_code, again_ack.json()["code"]) == (409, "invalid_alert_transition")
     missing = admin_rpc(api, admin, "resolve_alert", alert_id=10**12)
     assert (missing.status_code, missing.json()["code"]) == (404, "alert_not_found")
+
+
+def test_an_alert_states_its_thresholds_and_keeps_the_acknowledging_note(
+    api: Api, admin: User, stack: StackInfo
+) -> None:
+    ip = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    failed_sign_ins(stack, ip, datetime(2025, 5, 6, 10, 0, tzinfo=UTC), count=25, every=10)
+    with stack.connect() as conn:
+        (params,) = conn.execute(
+            "select params from private.anomaly_rules where rule = 'failed_login_burst'"
+        ).fetchone()
+    stack.voxflow("anomalies", "detect", "--at", "2025-05-06T10:07:00+00:00")
+    headers = {**admin.headers, **READ}
+    (alert,) = api.get(f"{REST}/alerts?subject=eq.{ip}", headers=headers).json()
+    assert alert["thresholds"] == params, "the rule's thresholds when it was raised"
+    seen = [datetime.fromisoformat(alert[k]) for k in ("first_seen_at", "last_seen_at")]
+    assert seen == [datetime(2025, 5, 6, 10, 0, 10, tzinfo=UTC),
+                    datetime(2025, 5, 6, 10, 4, 10, tzinfo=UTC)]  # fmt: skip
+    assert alert["acknowledged_note"] is None
+
+    acknowledged = admin_rpc(api, admin, "acknowledge_alert", alert_id=alert["id"],
+                             note="  Blocked the IP at the firewall  ")  # fmt: skip
+    assert acknowledged.status_code == 200, acknowledged.text
+    assert acknowledged.json()["acknowledged_note"] == "Blocked the IP at the firewall"
+    (shown,) = api.get(f"{REST}/alerts?id=eq.{alert['id']}", headers=headers).json()
+    assert (shown["status"], shown["acknowledged_note"]) == (
+        "acknowledged", "Blocked the IP at the firewall"
+    )  # fmt: skip
+    assert audit_rows(stack, acknowledged.headers["X-Request-Id"]) == [(
+        admin.id, "admin.alert_acknowledged", {"status": "open"},
+        {"status": "acknowledged", "note": "Blocked the IP at the firewall"},
+    )]  # fmt: skip
+    too_long = admin_rpc(api, admin, "acknowledge_alert", alert_id=alert["id"], note="x" * 1001)
+    assert (too_long.status_code, too_long.json()["code"]) == (400, "validation_failed")
 
 
 def test_audit_chain_verification_is_read_by_admins_only(
