@@ -392,10 +392,10 @@ def prices_import(file: Path) -> None:
     model_prices_and_context_window.json. Changed prices start now; the change is audited."""
     with psycopg.connect(settings().db_url, autocommit=True) as conn:
         try:
-            count = prices.load(conn, file)
+            result = prices.load(conn, file)
         except prices.PriceFileError as exc:
             raise ConfigError(f"{file.name}: {exc}") from exc
-    click.echo(f"read {count} price(s) from {file.name}")
+    click.echo(f"read {result.read} price(s) from {file.name}, {result.changed} changed")
 
 
 # --- the admin surface: audit chain and anomaly alerts ------------------------------------------

@@ -99,14 +99,7 @@ def audit(
     """Append an audit entry in the caller's transaction (secrets must already be redacted)."""
     from psycopg.types.json import Jsonb
 
-    from voxflow.ratelimit import client_ip
-
-    # private.audit records both; the IP is what the anomaly detector groups bursts by.
-    conn.execute(
-        "select set_config('voxflow.request_id', %s, true), "
-        "set_config('voxflow.client_ip', %s, true)",
-        (g.get("request_id", ""), client_ip() if has_request_context() else ""),
-    )
+    tag_request(conn)
     conn.execute(
         "select private.audit(%s, %s, %s, %s, %s, %s)",
         (
@@ -117,6 +110,18 @@ def audit(
             Jsonb(after) if after is not None else None,
             actor_id if actor_id is not None else caller_id_or_none(),
         ),
+    )
+
+
+def tag_request(conn: Conn) -> None:
+    """Name this request and the client's IP in the transaction, for every audit entry SQL
+    writes in it (the IP is what the anomaly detector groups bursts by)."""
+    from voxflow.ratelimit import client_ip
+
+    conn.execute(
+        "select set_config('voxflow.request_id', %s, true), "
+        "set_config('voxflow.client_ip', %s, true)",
+        (g.get("request_id", ""), client_ip() if has_request_context() else ""),
     )
 
 

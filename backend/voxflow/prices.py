@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
 import psycopg
+from psycopg.rows import tuple_row
 
 PROVIDERS = ("groq", "deepgram", "twilio")
 UNITS = ("input_token", "output_token", "audio_second", "character", "minute")
@@ -24,6 +26,12 @@ LITELLM_FIELDS = {
 
 class PriceFileError(ValueError):
     """The file is not a price list we understand; the message says where."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    read: int  # prices in the file (one per provider, model and unit)
+    changed: int  # of those, new or different from the price in force
 
 
 def parse(text: str) -> list[tuple[str, str, str, float]]:
@@ -98,17 +106,38 @@ def _litellm_rows(data: dict[str, Any]) -> list[tuple[str, str, str, float]]:
     return rows
 
 
-def load(conn: psycopg.Connection[Any], path: Path) -> int:
-    """Apply every price in the file in one transaction; returns how many rows it read."""
+def load(conn: psycopg.Connection[Any], path: Path) -> Imported:
+    """`voxflow prices import FILE`: the file's prices, changed by no one in particular."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PriceFileError(f"cannot be read as UTF-8 text ({type(exc).__name__})") from exc
+    return load_bytes(conn, data, source=f"import:{path.name}")
+
+
+def load_bytes(
+    conn: psycopg.Connection[Any], data: bytes, source: str, actor_id: str | None = None
+) -> Imported:
+    """Apply every price in a price file in one transaction (the CLI's file, or one uploaded to
+    the sidecar by `actor_id`); each changed price is audited with `source`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise PriceFileError(f"cannot be read as UTF-8 text ({type(exc).__name__})") from exc
     rows = parse(text)
-    with conn.transaction():
+    changed = 0
+    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         for provider, model, unit, price in rows:
-            conn.execute(
-                "select private.set_price(%s, %s, %s, %s::numeric, %s, null)",
-                (provider, model, unit, price, f"import:{path.name}"),
-            )
-    return len(rows)
+            key = (provider, model, unit)
+            before = cur.execute(
+                "select id from public.price_book where provider = %s and model = %s "
+                "and unit = %s and effective_to is null",
+                key,
+            ).fetchone()
+            after = cur.execute(
+                "select private.set_price(%s, %s, %s, %s::numeric, %s, %s::uuid)",
+                (*key, price, source, actor_id),
+            ).fetchone()
+            # set_price answers the price in force: the same id when the price was the same.
+            changed += before is None or after is None or after[0] != before[0]
+    return Imported(read=len(rows), changed=changed)

@@ -552,6 +552,84 @@ def test_csv_exports_respect_filters_and_are_audited(
         assert response.status_code == 200 and response.text.count("\n") <= 2, kind
 
 
+# --- prices -----------------------------------------------------------------------------------
+
+IMPORT = "/functions/v1/admin/prices/import"
+
+
+def test_an_admin_imports_a_price_file_as_the_cli_does(
+    api: Api, admin: User, user: User, stack: StackInfo
+) -> None:
+    """POST .../admin/prices/import loads LiteLLM's file with `voxflow prices import`'s code:
+    each changed price audited under the admin's name; a file it cannot use is a clear 400."""
+    model = f"import-{uuid.uuid4().hex[:8]}"
+    litellm = json.dumps({
+        f"groq/{model}": {"input_cost_per_token": 5e-08, "output_cost_per_token": 8e-08,
+                          "litellm_provider": "groq", "mode": "chat"},
+        "gpt-4o": {"input_cost_per_token": 2.5e-06, "litellm_provider": "openai"},
+    })  # fmt: skip
+    json_headers = {**admin.headers, "Content-Type": "application/json"}
+    imported = api.post(f"{IMPORT}?filename=model_prices_and_context_window.json",
+                        headers=json_headers, data=litellm)  # fmt: skip
+    assert imported.status_code == 200, imported.text
+    assert imported.json() == {
+        "file": "model_prices_and_context_window.json", "read": 2, "changed": 2
+    }  # fmt: skip
+    with stack.connect() as conn:
+        current = conn.execute(
+            "select unit, usd_per_unit::float8, source from public.price_book "
+            "where provider = 'groq' and model = %s and effective_to is null order by unit",
+            (model,),
+        ).fetchall()
+    source = "import:model_prices_and_context_window.json"
+    assert current == [("input_token", 5e-08, source), ("output_token", 8e-08, source)]
+    audited = audit_rows(stack, imported.headers["X-Request-Id"])
+    assert sorted(audited, key=str) == sorted([
+        (admin.id, "price.changed", None, {"usd_per_unit": 5e-08, "source": source}),
+        (admin.id, "price.changed", None, {"usd_per_unit": 8e-08, "source": source}),
+    ], key=str)  # fmt: skip
+
+    again = api.post(IMPORT, headers=json_headers, data=litellm)
+    assert again.json() == {"file": "upload.json", "read": 2, "changed": 0}
+    assert audit_rows(stack, again.headers["X-Request-Id"]) == []
+    own = json.dumps([{"provider": "groq", "model": model, "unit": "input_token",
+                       "usd_per_unit": 6e-08}])  # fmt: skip
+    ours = api.post(f"{IMPORT}?filename=../../prices.json", headers=json_headers, data=own)
+    assert ours.json() == {"file": "prices.json", "read": 1, "changed": 1}
+
+    for body, says in [
+        ('[{"provider": "groq", "model": "m", "unit": "input_token", "usd_per_unit": 1}, '
+         '{"provider": "groq", "model": "m", "unit": "input_token", "usd_per_unit": 2}]',
+         "groq/m has two prices per input_token"),
+        ('[{"provider": "groq", "model": "m", "unit": "input_token", "usd_per_unit": NaN}]',
+         "item 0: usd_per_unit must be a number >= 0"),
+        ('{"gpt-4o": {"input_cost_per_token": 1, "litellm_provider": "openai"}}',
+         "no Groq, Deepgram or Twilio prices found"),
+        ("[1, 2", "not JSON"),
+        (b"\xff\xfe not text", "cannot be read as UTF-8 text"),
+        ("", "no price file"),
+    ]:  # fmt: skip
+        refused = api.post(f"{IMPORT}?filename=bad.json", headers=json_headers, data=body)
+        assert refused.status_code == 400, f"{body!r}: {refused.text}"
+        assert refused.json()["code"] == "invalid_price_file"
+        assert says in refused.json()["message"], refused.json()
+    form = api.post(IMPORT, headers=admin.headers, files={"file": ("p.json", own)})
+    assert (form.status_code, form.json()["code"]) == (400, "invalid_price_file")
+    assert "not a form" in form.json()["message"]
+    with stack.connect() as conn:
+        (price,) = conn.execute(
+            "select usd_per_unit::float8 from public.price_book where provider = 'groq' "
+            "and model = %s and unit = 'input_token' and effective_to is null",
+            (model,),
+        ).fetchone()
+    assert price == 6e-08, "a refused file changes no price"
+
+    plain = api.post(IMPORT, headers={**user.headers, "Content-Type": "application/json"},
+                     data=own)  # fmt: skip
+    assert (plain.status_code, plain.json()["code"]) == (403, "not_admin")
+    assert api.post(IMPORT, data=own).status_code == 401
+
+
 # --- audit chain and alerts -------------------------------------------------------------------
 
 
