@@ -9,7 +9,7 @@ import {
   type SelectHTMLAttributes,
   type TextareaHTMLAttributes,
 } from "react";
-import { Link } from "react-router-dom";
+import { Link, type LinkProps } from "react-router-dom";
 import { describe, type UserError } from "../lib/errors";
 
 type Variant = "primary" | "secondary" | "danger" | "ghost";
@@ -21,6 +21,20 @@ const VARIANTS: Record<Variant, string> = {
   danger: "bg-red-700 text-white hover:bg-red-800 disabled:bg-red-400",
   ghost: "text-slate-700 hover:bg-slate-200 dark:text-slate-200 dark:hover:bg-slate-800",
 };
+
+const BUTTON_SHAPE =
+  "inline-flex min-h-10 items-center justify-center gap-2 rounded-md px-4 py-2 text-sm font-medium";
+
+/** A link that looks like a button (navigation styled as an action: "New agent"). */
+export function ButtonLink({
+  variant = "primary",
+  className = "",
+  ...rest
+}: LinkProps & { variant?: Variant }) {
+  return (
+    <Link className={`${BUTTON_SHAPE} no-underline ${VARIANTS[variant]} ${className}`} {...rest} />
+  );
+}
 
 export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
   variant?: Variant;
@@ -34,7 +48,7 @@ export const Button = forwardRef<HTMLButtonElement, ButtonProps>(function Button
   return (
     <button
       ref={ref}
-      className={`inline-flex min-h-10 items-center justify-center gap-2 rounded-md px-4 py-2 text-sm font-medium disabled:cursor-not-allowed ${VARIANTS[variant]} ${className}`}
+      className={`${BUTTON_SHAPE} disabled:cursor-not-allowed ${VARIANTS[variant]} ${className}`}
       disabled={disabled || busy}
       aria-busy={busy || undefined}
       {...rest}
@@ -57,7 +71,7 @@ export function Spinner({ label }: { label?: string }) {
 }
 
 const inputClass =
-  "block w-full rounded-md border border-slate-400 bg-white px-3 py-2 text-sm text-slate-900 placeholder:text-slate-500 dark:border-slate-500 dark:bg-slate-900 dark:text-slate-100 aria-[invalid=true]:border-red-600";
+  "block min-h-10 w-full rounded-md border border-slate-400 bg-white px-3 py-2 text-sm text-slate-900 placeholder:text-slate-500 dark:border-slate-500 dark:bg-slate-900 dark:text-slate-100 aria-[invalid=true]:border-red-600";
 
 interface FieldShellProps {
   label: string;

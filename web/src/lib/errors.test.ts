@@ -63,6 +63,16 @@ describe("API errors as a person reads them", () => {
     expect(fieldOf(fromBody(500, {}), fields)).toBeNull();
   });
 
+  it("sends a paused agent to the agents page, not to an rpc", () => {
+    const e = fromBody(409, {
+      code: "agent_suspended",
+      message: "This agent is paused",
+      hint: "Choose it with rpc/set_active_agents",
+    });
+    expect(e.fixPath).toBe("/agents");
+    expect(e.hint).toBeUndefined();
+  });
+
   it("says a rate limit's hint for people", () => {
     const e = fromBody(429, {
       code: "rate_limited",

@@ -27,6 +27,8 @@ const FIX_PATHS: Record<string, string> = {
   agent_limit_reached: "/plans",
   quota_exceeded: "/plans",
   too_many_active_agents: "/agents",
+  agent_suspended: "/agents",
+  provider_key_unreadable: "/keys",
 };
 
 // Hints the API words for programs ("Retry after the seconds in Retry-After"), said for people.

@@ -11,6 +11,7 @@ import { keys, useAgent, useModelCatalog, type Agent, type CatalogEntry } from "
 import { useToast } from "../components/Toast";
 import {
   Button,
+  ButtonLink,
   Card,
   Checkbox,
   EmptyState,
@@ -380,12 +381,9 @@ function AgentForm({ agent, catalog }: { agent: Agent | null; catalog: CatalogEn
         <Button type="submit" busy={busy}>
           {agent ? "Save changes" : "Create agent"}
         </Button>
-        <Link
-          to="/agents"
-          className="inline-flex min-h-10 items-center rounded-md px-4 py-2 text-sm font-medium"
-        >
+        <ButtonLink to="/agents" variant="ghost">
           Cancel
-        </Link>
+        </ButtonLink>
       </div>
     </form>
   );

@@ -110,9 +110,6 @@ function microphoneError(err: unknown): UserError {
  * the fix instead. A provider's failure says nothing is lost.
  */
 function forPerson(error: UserError): UserError {
-  if (error.code === "agent_suspended") return { ...error, hint: undefined, fixPath: "/agents" };
-  if (error.code === "provider_key_unreadable")
-    return { ...error, hint: undefined, fixPath: "/keys" };
   if (error.code.startsWith("provider_") && !error.hint && !error.fixPath)
     return { ...error, hint: "Nothing was lost: try again in a moment." };
   return error;

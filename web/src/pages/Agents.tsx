@@ -15,6 +15,7 @@ import { useToast } from "../components/Toast";
 import {
   Badge,
   Button,
+  ButtonLink,
   Card,
   EmptyState,
   ErrorNotice,
@@ -43,11 +44,6 @@ function useCurrentPlan() {
       ),
   });
 }
-
-const buttonLink =
-  "inline-flex min-h-10 items-center justify-center rounded-md px-4 py-2 text-sm font-medium no-underline";
-const primaryLink = `${buttonLink} bg-indigo-700 text-white hover:bg-indigo-800`;
-const secondaryLink = `${buttonLink} border border-slate-300 bg-white text-slate-900 hover:bg-slate-100 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700`;
 
 function isPaused(agent: Agent): boolean {
   return agent.status === "suspended_over_limit";
@@ -105,16 +101,20 @@ function AgentCard({
           <dd>{formatRelative(agent.updated_at)}</dd>
         </dl>
         <div className="mt-auto flex flex-wrap gap-2">
-          <Link to={`/agents/${agent.id}`} className={secondaryLink} aria-label={`Edit ${agent.name}`}>
+          <ButtonLink
+            to={`/agents/${agent.id}`}
+            variant="secondary"
+            aria-label={`Edit ${agent.name}`}
+          >
             Edit
-          </Link>
-          <Link
+          </ButtonLink>
+          <ButtonLink
             to={`/agents/${agent.id}/test`}
-            className={secondaryLink}
+            variant="secondary"
             aria-label={`Test ${agent.name}`}
           >
             Test
-          </Link>
+          </ButtonLink>
           <Button
             variant="ghost"
             aria-label={`Delete ${agent.name}`}
@@ -229,9 +229,7 @@ export default function Agents() {
       New agent
     </Button>
   ) : (
-    <Link to="/agents/new" className={primaryLink}>
-      New agent
-    </Link>
+    <ButtonLink to="/agents/new">New agent</ButtonLink>
   );
 
   return (
