@@ -57,6 +57,18 @@ def test_duplicate_email_and_weak_password_are_shown_on_their_fields(page: Page,
     expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
     check_page(page, "sign-up-errors")
 
+    # An organization of spaces is refused on its field, in words rather than the API's
+    # parameter name.
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Organization name").fill("   ")
+    page.get_by_role("button", name="Create account").click()
+    expect(
+        page.get_by_role("alert").filter(has_text="Enter your organization's name.")
+    ).to_be_visible()
+    expect(page.get_by_label("Organization name")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("data.organization_name")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Create your VoxFlow account")).to_be_visible()
+
 
 def test_a_used_link_says_so_and_offers_resend(page: Page, mailbox: Mailbox) -> None:
     email = unique_email("used")
@@ -74,6 +86,15 @@ def test_a_used_link_says_so_and_offers_resend(page: Page, mailbox: Mailbox) -> 
     page.get_by_label("Your email").fill(email)
     expect(page.get_by_role("button", name="Resend the email")).to_be_visible()
     check_page(page, "verify-failed")
+
+
+def test_a_link_that_lands_with_only_an_error_code_says_it_in_words(page: Page) -> None:
+    page.goto("/auth/callback#error=access_denied")
+    expect(page.get_by_role("heading", name="This link cannot be used")).to_be_visible()
+    expect(
+        page.get_by_role("alert").filter(has_text="This link is invalid or has expired")
+    ).to_be_visible()
+    expect(page.get_by_text("access_denied")).to_have_count(0)
 
 
 def test_unconfirmed_sign_in_wrong_password_and_throttling(

@@ -12,7 +12,11 @@ export default function AuthCallback() {
   const [query] = useSearchParams();
   const [params] = useState(landingParams);
   const [email, setEmail] = useState("");
-  const error = params.get("error_description") ?? params.get("error");
+  // GoTrue names what failed in error_description; a bare error code is not for people.
+  const error =
+    params.has("error") || params.has("error_description")
+      ? params.get("error_description") || "This link is invalid or has expired"
+      : null;
   const type = params.get("type");
   const carriesSession = params.has("access_token");
 

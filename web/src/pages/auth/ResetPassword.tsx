@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { supabase } from "../../lib/supabase";
 import { useAuth } from "../../lib/auth";
-import { describe, type UserError } from "../../lib/errors";
+import { describe, fieldOf, type UserError } from "../../lib/errors";
 import { Button, ErrorNotice, Loading, Notice, TextField } from "../../components/ui";
 import { AuthFrame, PasswordRules } from "./AuthFrame";
 
@@ -26,6 +26,7 @@ export default function ResetPassword() {
     );
   }
   const mismatch = confirm.length > 0 && confirm !== password;
+  const onPassword = error ? fieldOf(error, ["password"]) === "password" : false;
   return (
     <AuthFrame title="Choose a new password">
       <form
@@ -54,7 +55,7 @@ export default function ResetPassword() {
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           hint={<PasswordRules />}
-          error={error?.code === "weak_password" || error?.code === "same_password" ? error.message : undefined}
+          error={onPassword ? error?.message : undefined}
         />
         <TextField
           label="Repeat the new password"
@@ -65,9 +66,7 @@ export default function ResetPassword() {
           onChange={(e) => setConfirm(e.target.value)}
           error={mismatch ? "The two passwords differ" : undefined}
         />
-        {error && error.code !== "weak_password" && error.code !== "same_password" && (
-          <ErrorNotice error={error} />
-        )}
+        {!onPassword && <ErrorNotice error={error} />}
         <Button type="submit" busy={busy} disabled={mismatch || !password} className="w-full">
           Save new password
         </Button>

@@ -47,6 +47,17 @@ export default function SignUp() {
         noValidate
         onSubmit={async (event) => {
           event.preventDefault();
+          // Checked here too: the API's message for it names its parameter (data.organization_name).
+          if (!organization.trim()) {
+            setError({
+              status: 400,
+              code: "validation_failed",
+              message: "Enter your organization's name.",
+              field: "organization",
+              extra: {},
+            });
+            return;
+          }
           setBusy(true);
           setError(null);
           const { error: err } = await supabase().auth.signUp({
@@ -99,6 +110,7 @@ export default function SignUp() {
           required
           value={organization}
           onChange={(e) => setOrganization(e.target.value)}
+          maxLength={200}
           error={errorFor("organization")}
         />
         {error && !field && !duplicate && <ErrorNotice error={error} />}
