@@ -176,6 +176,44 @@ def test_plans_mark_the_current_plan_upgrade_and_downgrade_names_the_agents_to_p
     ]
 
 
+def test_a_downgrade_whose_agents_cannot_be_read_does_not_promise_they_stay_active(
+    page: Page, signed_in: Callable[..., User], api: Api
+) -> None:
+    user = signed_in()
+    response = api.post(f"{REST}/rpc/change_plan", headers=user.headers, json={"plan_id": "pro"})
+    assert response.status_code == 200, response.text
+    for name in ("Reception", "Sales line", "Night shift"):
+        assert create_agent(api, user, name=name).status_code == 201
+    agents = re.compile(r"/rest/v1/agents")
+    page.route(agents, lambda route: route.fulfill(status=500, json={"message": "down"}))
+    page.goto("/plans")
+    expect(page.get_by_role("alert").filter(has_text="Could not load your agents")).to_be_visible(
+        timeout=15000
+    )
+    page.get_by_role("button", name="Downgrade to Free").click()
+    dialog = page.get_by_role("dialog", name="Downgrade to Free?")
+    expect(
+        dialog.get_by_role("status").filter(has_text="Some of your agents may pause")
+    ).to_contain_text("you have 3")
+    expect(dialog.get_by_text("All your agents stay active")).to_have_count(0)
+    page.unroute(agents)
+
+
+def test_a_usage_page_that_failed_to_load_recovers_with_try_again(
+    page: Page, signed_in: Callable[..., User]
+) -> None:
+    signed_in()
+    summary_route = re.compile(r"/rest/v1/usage_summary")
+    page.route(summary_route, lambda route: route.fulfill(status=500, json={"message": "down"}))
+    page.goto("/usage")
+    failed = page.get_by_role("alert").filter(has_text="Could not load your usage")
+    expect(failed).to_be_visible(timeout=15000)
+    page.unroute(summary_route)
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("meter", name="Tokens used this period")).to_be_visible()
+    expect(failed).to_have_count(0)
+
+
 # --- notifications --------------------------------------------------------------------------
 
 
