@@ -1,18 +1,20 @@
 """The admin console in the browser: an admin reads the overview, finds a user, changes only
-their token limit, suspends and reactivates them, reads health and alerts, acknowledges an
-alert, filters the audit log and downloads the filtered users CSV; a plain user is refused.
+their token limit with a reason and later gives them the plan's again, suspends and
+reactivates them, reads health and alerts, acknowledges an alert with a note, filters the audit
+log, downloads the filtered users CSV and imports a LiteLLM price file; a plain user is refused.
 Every admin page is scanned with axe-core and photographed (tests/web/screenshots/admin-*)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.api.conftest import Api, User
 from tests.conftest import StackInfo
@@ -108,7 +110,9 @@ def test_an_admin_finds_a_user_raises_only_their_token_limit_and_suspends_them(
     assert profile_of(stack, target.id) == ("active", None, None)
     tokens = page.get_by_role("form", name="Change the monthly token limit")
     tokens.get_by_label("New monthly token limit").fill("5000")
-    expect(tokens.get_by_text("tokens a month 1,000 → 5,000")).to_be_visible()
+    tokens.get_by_label("Reason").fill("Pilot customer")
+    preview = tokens.get_by_text("tokens a month 1,000 → 5,000. Reason: Pilot customer")
+    expect(preview).to_be_visible()
     tokens.get_by_role("button", name="Save monthly token limit").click()
     expect(tokens.get_by_text("Monthly token limit changed: 1,000 → 5,000")).to_be_visible()
     expect(tokens.get_by_text("Agent limit unchanged: 2")).to_be_visible()
@@ -119,7 +123,9 @@ def test_an_admin_finds_a_user_raises_only_their_token_limit_and_suspends_them(
     # The user is told (their bell reads these notifications).
     told = api.get(f"{REST}/notifications?kind=eq.limits_changed", headers=target.headers).json()
     assert [n["title"] for n in told] == ["Your limits were changed"]
-    assert "agents 2 → 2, tokens a month 1000 → 5000" in told[0]["body"]
+    assert told[0]["body"] == (
+        "An administrator changed your limits: tokens a month 1,000 → 5,000. Reason: Pilot customer"
+    ), "only the changed limit, with the reason"
     expect(page.get_by_role("cell", name="Your limits were changed")).to_be_visible()
     check_page(page, "admin-user")
 
@@ -136,6 +142,17 @@ def test_an_admin_finds_a_user_raises_only_their_token_limit_and_suspends_them(
     expect(page.get_by_text(f"{target.email} is active again")).to_be_visible()
     assert profile_of(stack, target.id) == ("active", None, 5000)
     assert api.login(target.email).status_code == 200
+
+    # Back to the plan's value: an explicit choice, offered only where there is an override.
+    agents = page.get_by_role("form", name="Change the agent limit")
+    expect(agents.get_by_label(re.compile("Use the plan's value"))).to_have_count(0)
+    tokens.get_by_label("Use the plan's value (1,000) and remove the override").check()
+    expect(tokens.get_by_text("tokens a month 5,000 → 1,000 (your plan's).")).to_be_visible()
+    tokens.get_by_role("button", name="Save monthly token limit").click()
+    expect(
+        tokens.get_by_text("Monthly token limit changed: 5,000 → 1,000 (the plan's value)")
+    ).to_be_visible()
+    assert profile_of(stack, target.id) == ("active", None, None)
 
 
 def test_an_admin_reads_health_and_acknowledges_an_alert(
@@ -174,19 +191,25 @@ def test_an_admin_reads_health_and_acknowledges_an_alert(
     expect(card).to_have_attribute("aria-current", "true")
     expect(card).to_contain_text("Failed sign-in burst")
     expect(card).to_contain_text(f"30 from {ip} in 15 min")
+    expect(card).to_contain_text("20 or more from one IP in 15 min")  # the rule's threshold
     expect(card).to_contain_text("This is the alert you were sent.")
     check_page(page, "admin-alerts")
 
     card.get_by_role("button", name=f"Acknowledge: {title}").click()
     dialog = page.get_by_role("dialog", name="Acknowledge this alert?")
+    dialog.get_by_label("Note").fill("Blocked the IP at the firewall")
     dialog.get_by_role("button", name="Acknowledge alert").click()
     expect(card.get_by_text("Alert acknowledged.")).to_be_visible()
     expect(card).to_contain_text("acknowledged")
+    expect(card).to_contain_text("Blocked the IP at the firewall")
     with stack.connect() as conn:
-        (status, by) = conn.execute(
-            "select status, acknowledged_by::text from private.alerts where id = %s", (alert_id,)
+        (status, by, note) = conn.execute(
+            "select status, acknowledged_by::text, acknowledged_note from private.alerts "
+            "where id = %s",
+            (alert_id,),
         ).fetchone()
     assert (status, by) == ("acknowledged", admin.id)
+    assert note == "Blocked the IP at the firewall"
     expected = f"Alerts, {open_before - 1} open" if open_before > 1 else "Alerts"
     expect(page.get_by_role("link", name=expected, exact=True)).to_be_visible()
 
@@ -239,13 +262,43 @@ def test_an_admin_filters_the_audit_log_and_downloads_the_filtered_users_csv(
     expect(page.get_by_text(re.compile(r"Saved voxflow-users-"))).to_be_visible()
 
 
-def test_an_admin_changes_a_price_and_sees_the_exports(
+def json_file(name: str, content: object) -> FilePayload:
+    """A file as the browser's file picker hands it over."""
+    return {"name": name, "mimeType": "application/json", "buffer": json.dumps(content).encode()}
+
+
+def test_an_admin_imports_prices_changes_one_and_sees_the_exports(
     page: Page, signed_in: Callable[..., User], stack: StackInfo
 ) -> None:
-    signed_in(role="admin")
+    admin = signed_in(role="admin")
     page.goto("/admin/prices")
     expect(page.get_by_role("heading", name="Current prices")).to_be_visible()
-    expect(page.get_by_text("voxflow prices import FILE")).to_be_visible()
+    model = f"import-{uuid.uuid4().hex[:8]}"
+    litellm = {
+        f"groq/{model}": {"input_cost_per_token": 5e-08, "output_cost_per_token": 8e-08,
+                          "litellm_provider": "groq", "mode": "chat"},
+        "gpt-4o": {"input_cost_per_token": 2.5e-06, "litellm_provider": "openai"},
+    }  # fmt: skip
+    picker = page.get_by_label("Import a LiteLLM price file")
+    picker.set_input_files(json_file("model_prices_and_context_window.json", litellm))
+    page.get_by_role("button", name="Import prices").click()
+    expect(
+        page.get_by_text("model_prices_and_context_window.json: 2 price(s) read, 2 changed")
+    ).to_be_visible()
+    expect(page.get_by_role("table", name="Current prices")).to_contain_text(model)
+    with stack.connect() as conn:
+        audited = conn.execute(
+            "select actor_id::text from private.audit_log where action = 'price.changed' "
+            "and target_id like %s",
+            (f"groq/{model}/%",),
+        ).fetchall()
+    assert audited == [(admin.id,), (admin.id,)], "audited under the admin's name"
+    price = {"provider": "groq", "model": model, "unit": "input_token"}
+    bad = [{**price, "usd_per_unit": 1}, {**price, "usd_per_unit": 2}]
+    picker.set_input_files(json_file("mine.json", bad))
+    page.get_by_role("button", name="Import prices").click()
+    refused = page.get_by_role("alert").filter(has_text="The file was not imported")
+    expect(refused).to_contain_text(f"mine.json: groq/{model} has two prices per input_token")
     page.get_by_role("button", name="Change deepgram * character").first.click()
     page.get_by_label("USD per unit").fill("0.00004")
     page.get_by_role("button", name="Save price").click()

@@ -9,7 +9,19 @@ import { describe, type UserError } from "../../lib/errors";
 import { formatDateTime, formatNumber, formatUsd } from "../../lib/format";
 import { useAuth } from "../../lib/auth";
 import { ConfirmDialog } from "../../components/Dialog";
-import { Badge, Button, Card, Checkbox, EmptyState, ErrorNotice, Loading, Notice, PageHeader, SelectField } from "../../components/ui";
+import {
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  EmptyState,
+  ErrorNotice,
+  Loading,
+  Notice,
+  PageHeader,
+  SelectField,
+  TextAreaField,
+} from "../../components/ui";
 import { Json, SectionError, StatusBadge, isUuid, openAlertsKey } from "./shared";
 
 interface Alert {
@@ -26,6 +38,11 @@ interface Alert {
   acknowledged_by: string | null;
   resolved_at: string | null;
   resolved_by: string | null;
+  acknowledged_note: string | null;
+  /** The rule's parameters when the alert was raised (private.anomaly_rules.params). */
+  thresholds: Record<string, unknown> | null;
+  first_seen_at: string;
+  last_seen_at: string;
 }
 
 const KINDS: Record<string, string> = {
@@ -40,39 +57,39 @@ const KINDS: Record<string, string> = {
 const n = (v: unknown) => Number(v ?? 0);
 const rate = (v: unknown) => `${(n(v) * 100).toFixed(1)} %`;
 
-/** What was observed, and against what, from the evidence each rule records. */
+/** What was observed, from the evidence each rule records, against the rule's thresholds. */
 export function observed(a: Alert): { observed: string; threshold: string } {
   const e = a.evidence ?? {};
+  const t = a.thresholds ?? {};
   switch (a.rule) {
     case "cost_spike":
       return {
         observed: `${formatUsd(n(e.cost_usd))} on ${String(e.day ?? "")}`,
-        threshold: `${formatUsd(n(e.threshold_usd))} (mean ${formatUsd(n(e.baseline_mean_usd))} over ${n(e.baseline_days)} days)`,
+        threshold:
+          `${formatUsd(n(e.threshold_usd))}: the mean of ${formatUsd(n(e.baseline_mean_usd))} over ${n(e.baseline_days)} days ` +
+          `plus ${n(t.sigmas)} standard deviations, and at least ${formatUsd(n(t.floor_usd))} and ${n(t.min_ratio)} × the mean`,
       };
     case "provider_errors":
-    case "gateway_5xx":
+    case "gateway_5xx": {
+      const what = a.rule === "gateway_5xx" ? "requests" : "calls";
       return {
         observed: `${rate(e.rate)} of ${formatNumber(n(e.requests))} failed in ${n(e.window_minutes)} min`,
-        threshold: `the rule's minimum rate, and well above the 24 h baseline of ${rate(e.baseline_rate_24h)}`,
+        threshold:
+          `${rate(t.min_rate)} of at least ${formatNumber(n(t.min_calls ?? t.min_requests))} ${what}, and ` +
+          `${n(t.baseline_factor)} × the 24 h baseline of ${rate(e.baseline_rate_24h)}`,
       };
+    }
     case "signup_burst":
     case "failed_login_burst":
       return {
         observed: `${formatNumber(n(e.count))} from ${String(e.ip ?? a.subject)} in ${n(e.window_minutes)} min`,
-        threshold: "the rule's maximum per IP in that window",
+        threshold: `${formatNumber(n(t.max_per_ip))} or more from one IP in ${n(t.window_minutes)} min`,
       };
     case "pricing_gap":
       return { observed: `${formatNumber(n(e.unpriced_events))} call(s) priced at $0`, threshold: "none may be unpriced" };
     default:
       return { observed: "see the evidence", threshold: "—" };
   }
-}
-
-function seen(a: Alert): { first: string; last: string } {
-  const e = a.evidence ?? {};
-  const first = typeof e.first_at === "string" ? e.first_at : a.window_start;
-  const last = typeof e.last_at === "string" ? e.last_at : a.raised_at;
-  return { first, last };
 }
 
 function subjectLink(a: Alert) {
@@ -83,16 +100,18 @@ function subjectLink(a: Alert) {
 function AlertCard({ alert, highlighted }: { alert: Alert; highlighted: boolean }) {
   const queryClient = useQueryClient();
   const [confirm, setConfirm] = useState<"acknowledge" | "resolve" | null>(null);
+  const [note, setNote] = useState("");
   const [done, setDone] = useState<string | null>(null);
   const ref = useRef<HTMLElement>(null);
   useEffect(() => {
     if (highlighted) ref.current?.scrollIntoView({ block: "center" });
   }, [highlighted]);
   const o = observed(alert);
-  const s = seen(alert);
   const act = async (rpc: "acknowledge_alert" | "resolve_alert") => {
-    const after = unwrap<Alert>(await adminDb().rpc(rpc, { alert_id: alert.id }));
+    const args = rpc === "acknowledge_alert" && note.trim() ? { alert_id: alert.id, note: note.trim() } : { alert_id: alert.id };
+    const after = unwrap<Alert>(await adminDb().rpc(rpc, args));
     setDone(`Alert ${after.status}.`);
+    setNote("");
     await queryClient.invalidateQueries({ queryKey: ["admin", "alerts"] });
     await queryClient.invalidateQueries({ queryKey: openAlertsKey });
   };
@@ -122,11 +141,17 @@ function AlertCard({ alert, highlighted }: { alert: Alert; highlighted: boolean 
         <div><dt className="text-slate-600 dark:text-slate-300">Subject</dt><dd>{subjectLink(alert)}</dd></div>
         <div><dt className="text-slate-600 dark:text-slate-300">Observed</dt><dd>{o.observed}</dd></div>
         <div><dt className="text-slate-600 dark:text-slate-300">Threshold</dt><dd>{o.threshold}</dd></div>
-        <div><dt className="text-slate-600 dark:text-slate-300">First seen</dt><dd>{formatDateTime(s.first)}</dd></div>
-        <div><dt className="text-slate-600 dark:text-slate-300">Last seen</dt><dd>{formatDateTime(s.last)}</dd></div>
+        <div><dt className="text-slate-600 dark:text-slate-300">First seen</dt><dd>{formatDateTime(alert.first_seen_at)}</dd></div>
+        <div><dt className="text-slate-600 dark:text-slate-300">Last seen</dt><dd>{formatDateTime(alert.last_seen_at)}</dd></div>
         <div><dt className="text-slate-600 dark:text-slate-300">Raised</dt><dd>{formatDateTime(alert.raised_at)}</dd></div>
         {alert.acknowledged_at && (
           <div><dt className="text-slate-600 dark:text-slate-300">Acknowledged</dt><dd>{formatDateTime(alert.acknowledged_at)}</dd></div>
+        )}
+        {alert.acknowledged_note && (
+          <div className="sm:col-span-2">
+            <dt className="text-slate-600 dark:text-slate-300">Note</dt>
+            <dd className="whitespace-pre-wrap">{alert.acknowledged_note}</dd>
+          </div>
         )}
         {alert.resolved_at && (
           <div><dt className="text-slate-600 dark:text-slate-300">Resolved</dt><dd>{formatDateTime(alert.resolved_at)}</dd></div>
@@ -153,10 +178,19 @@ function AlertCard({ alert, highlighted }: { alert: Alert; highlighted: boolean 
         open={confirm === "acknowledge"}
         onOpenChange={(open) => setConfirm(open ? "acknowledge" : null)}
         title="Acknowledge this alert?"
-        description={`“${alert.title}” is marked acknowledged under your name, so the other admins see someone is on it. It stays listed until resolved. The action is audited; the API takes no note.`}
+        description={`“${alert.title}” is marked acknowledged under your name, so the other admins see someone is on it. It stays listed until resolved. The action and the note are audited.`}
         confirmLabel="Acknowledge alert"
         onConfirm={() => act("acknowledge_alert")}
-      />
+      >
+        <TextAreaField
+          label="Note"
+          value={note}
+          maxLength={1000}
+          rows={3}
+          hint="Optional: what you found or are doing. Shown on the alert to every admin."
+          onChange={(e) => setNote(e.target.value)}
+        />
+      </ConfirmDialog>
       <ConfirmDialog
         open={confirm === "resolve"}
         onOpenChange={(open) => setConfirm(open ? "resolve" : null)}

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { supabase, adminDb } from "../../lib/supabase";
-import { unwrap } from "../../lib/api";
+import { callJson, unwrap } from "../../lib/api";
 import { describe, fieldOf, type UserError } from "../../lib/errors";
 import { formatDateTime } from "../../lib/format";
 import { Button, Card, ErrorNotice, Notice, PageHeader, SelectField, TextField } from "../../components/ui";
@@ -37,6 +37,73 @@ function perMillion(p: Price): string {
 }
 
 const FIELDS = ["provider", "model", "unit", "usd_per_unit"] as const;
+
+/** Where a price came from; a long file name wraps instead of widening the table. */
+function Source({ text }: { text: string }) {
+  return <span className="block max-w-44 break-all">{text}</span>;
+}
+
+/** A price file uploaded to the sidecar, which loads it as `voxflow prices import` does. */
+function ImportPrices({ onDone }: { onDone: () => Promise<unknown> }) {
+  const [file, setFile] = useState<File | null>(null);
+  const [picker, setPicker] = useState(0); // a new key empties the file input
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<UserError | null>(null);
+  const [result, setResult] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    try {
+      const answer = await callJson<{ file: string; read: number; changed: number }>("admin/prices/import", {
+        body: file,
+        headers: { "Content-Type": "application/json" },
+        query: { filename: file.name },
+      });
+      setResult(
+        `${answer.file}: ${answer.read} price(s) read, ${answer.changed} changed` +
+          (answer.changed ? ", in force from now on." : "; the price book already had them."),
+      );
+      setFile(null);
+      setPicker((n) => n + 1);
+      await onDone();
+    } catch (err) {
+      setError(describe(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} className="space-y-3">
+      <TextField
+        key={picker}
+        label="Import a LiteLLM price file"
+        type="file"
+        accept="application/json,.json"
+        onChange={(e) => {
+          setFile(e.target.files?.[0] ?? null);
+          setResult(null);
+          setError(null);
+        }}
+        hint={
+          <>
+            LiteLLM's <code>model_prices_and_context_window.json</code> (its Groq, Deepgram and Twilio
+            prices are taken) or our own list of <code>{"{provider, model, unit, usd_per_unit}"}</code>. The same
+            import as <code>voxflow prices import</code>: changed prices start now, each change is audited, and a
+            file with any problem changes nothing.
+          </>
+        }
+      />
+      <ErrorNotice error={error} title="The file was not imported" />
+      {result && <Notice tone="success">{result}</Notice>}
+      <Button type="submit" busy={busy} disabled={!file}>
+        Import prices
+      </Button>
+    </form>
+  );
+}
 
 export default function Prices() {
   const queryClient = useQueryClient();
@@ -118,13 +185,8 @@ export default function Prices() {
           <Button type="submit" busy={busy}>Save price</Button>
         </form>
       </Card>
-      <Card title="Import a LiteLLM price file">
-        <p className="text-sm">
-          There is no upload in the console yet: on the server, run{" "}
-          <code>voxflow prices import FILE</code> with LiteLLM's{" "}
-          <code>model_prices_and_context_window.json</code> (or our own list format). Changed
-          prices take effect at once and are audited like a change made here.
-        </p>
+      <Card title="Import prices">
+        <ImportPrices onDone={() => queryClient.invalidateQueries({ queryKey: ["admin", "price_book"] })} />
       </Card>
       <Card title="Current prices">
         <QueryView query={book} label="Loading the price book…">
@@ -150,7 +212,7 @@ export default function Prices() {
                   ),
                 },
                 { label: "Since", render: (p) => formatDateTime(p.effective_from) },
-                { label: "Source", render: (p) => p.source },
+                { label: "Source", render: (p) => <Source text={p.source} /> },
                 {
                   label: "Change",
                   render: (p) => (
@@ -188,7 +250,7 @@ export default function Prices() {
                 { label: "USD per unit", render: (p) => usd(p.usd_per_unit) },
                 { label: "From", render: (p) => formatDateTime(p.effective_from) },
                 { label: "Until", render: (p) => formatDateTime(p.effective_to) },
-                { label: "Source", render: (p) => p.source },
+                { label: "Source", render: (p) => <Source text={p.source} /> },
               ]}
             />
           )}

@@ -56,11 +56,19 @@ interface Account {
   created_at: string;
 }
 
+interface Limits<T> {
+  agent_limit: T;
+  monthly_token_limit: T;
+}
+
+/** admin.set_limits' answer: the limits in force, and the overrides (null: none), before and after. */
 interface LimitsResult {
-  agent_limit: number;
-  monthly_token_limit: number;
-  suspended_agent_ids: number[] | null;
-  reactivated_agent_ids: number[] | null;
+  changed: boolean;
+  before: Limits<number>;
+  after: Limits<number>;
+  overrides: { before: Limits<number | null>; after: Limits<number | null> };
+  suspended_agent_ids: number[];
+  reactivated_agent_ids: number[];
 }
 
 interface PlanResult {
@@ -73,12 +81,21 @@ interface PlanResult {
 type LimitKind = "agent" | "token";
 
 const LIMIT = {
-  agent: { name: "agent limit", title: "Agent limit", unit: "agents", column: "agent_limit" },
+  agent: {
+    name: "agent limit",
+    title: "Agent limit",
+    unit: "agents",
+    column: "agent_limit",
+    clear: "clear_agent_limit",
+    max: 2147483647,
+  },
   token: {
     name: "monthly token limit",
     title: "Monthly token limit",
     unit: "tokens a month",
     column: "monthly_token_limit",
+    clear: "clear_token_limit",
+    max: Number.MAX_SAFE_INTEGER,
   },
 } as const;
 
@@ -91,6 +108,7 @@ function agentNote(result: { suspended_agent_ids: number[] | null; reactivated_a
   return parts.length ? ` ${parts.join("; ")}.` : "";
 }
 
+/** One limit's override: a new value, or back to the plan's. Only this limit is sent. */
 function LimitForm({
   kind,
   account,
@@ -103,56 +121,61 @@ function LimitForm({
   onDone: () => void;
 }) {
   const meta = LIMIT[kind];
+  const other = LIMIT[kind === "agent" ? "token" : "agent"];
   const override = kind === "agent" ? account.agent_limit_override : account.monthly_token_limit_override;
   const planValue = kind === "agent" ? plan.agent_limit : plan.monthly_token_limit;
   const current = override ?? planValue;
   const [value, setValue] = useState(String(current));
   const [usePlan, setUsePlan] = useState(false);
+  const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserError | null>(null);
   const [result, setResult] = useState<string | null>(null);
+  // Only an override can be removed (once it is gone, the box goes with it).
+  const clearing = usePlan && override !== null;
   const parsed = Number(value);
-  const valid = usePlan || (value.trim() !== "" && Number.isInteger(parsed) && parsed >= 0);
-  const next = usePlan ? planValue : parsed;
+  const problem = clearing
+    ? null
+    : value.trim() === "" || !Number.isInteger(parsed) || parsed < 0
+      ? `Enter a whole number of ${meta.unit}, 0 or more.`
+      : parsed > meta.max
+        ? `At most ${formatNumber(meta.max)} ${meta.unit}.`
+        : null;
+  const next = clearing ? planValue : parsed;
+  const same = !clearing && parsed === current;
+  const trimmed = reason.trim();
   // What the user's notification will say (private.admin_set_limits words it the same way).
-  const agentsBefore = account.agent_limit_override ?? plan.agent_limit;
-  const tokensBefore = account.monthly_token_limit_override ?? plan.monthly_token_limit;
-  const agentsAfter = kind === "agent" ? next : agentsBefore;
-  const tokensAfter = kind === "token" ? next : tokensBefore;
+  const told =
+    `An administrator changed your limits: ${meta.unit} ${formatNumber(current)} → ${formatNumber(next)}` +
+    `${clearing ? " (your plan's)" : ""}.${trimmed ? ` Reason: ${trimmed}` : ""}`;
+  const fieldError = (field: string) => (error?.field === field ? error.message : undefined);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (!valid) {
-      setError({ status: 400, code: "invalid_limit", message: `Enter a whole number of ${meta.unit}, 0 or more.`, extra: {} });
-      return;
-    }
+    if (problem || same) return;
     setBusy(true);
     setError(null);
     setResult(null);
     try {
-      // set_limits takes both limits (null = the plan's): the one not being changed is sent as
-      // it is now, override or none, read fresh so that a change just made is not undone.
-      const now = unwrap<Pick<Account, "agent_limit_override" | "monthly_token_limit_override">>(
-        await adminDb()
-          .from("users")
-          .select("agent_limit_override,monthly_token_limit_override")
-          .eq("id", account.id)
-          .single(),
+      const answer = unwrap<LimitsResult>(
+        await adminDb().rpc("set_limits", {
+          user_id: account.id,
+          ...(clearing ? { [meta.clear]: true } : { [meta.column]: parsed }),
+          ...(trimmed ? { reason: trimmed } : {}),
+        }),
       );
-      const args = {
-        user_id: account.id,
-        agent_limit: kind === "agent" ? (usePlan ? null : parsed) : now.agent_limit_override,
-        monthly_token_limit:
-          kind === "token" ? (usePlan ? null : parsed) : now.monthly_token_limit_override,
-      };
-      const answer = unwrap<LimitsResult>(await adminDb().rpc("set_limits", args));
-      const after = kind === "agent" ? answer.agent_limit : answer.monthly_token_limit;
-      const other = kind === "agent" ? answer.monthly_token_limit : answer.agent_limit;
+      const before = answer.before[meta.column];
+      const after = answer.after[meta.column];
       setResult(
-        `${meta.title} changed: ${formatNumber(current)} → ${formatNumber(after)}${usePlan ? " (the plan's value)" : ""}. ` +
-          `${kind === "agent" ? "Monthly token limit" : "Agent limit"} unchanged: ${formatNumber(other)}.` +
-          agentNote(answer),
+        answer.changed
+          ? `${meta.title} changed: ${formatNumber(before)} → ${formatNumber(after)}${clearing ? " (the plan's value)" : ""}. ` +
+              `${other.title} unchanged: ${formatNumber(answer.after[other.column])}.` +
+              agentNote(answer)
+          : `Nothing changed: the ${meta.name} is already ${formatNumber(after)}.`,
       );
+      setValue(String(after));
+      setUsePlan(false);
+      setReason("");
       onDone();
     } catch (err) {
       setError(describe(err));
@@ -168,33 +191,41 @@ function LimitForm({
         label={`New ${meta.name}`}
         type="number"
         min={0}
+        max={meta.max}
         step={1}
         inputMode="numeric"
         value={value}
-        disabled={usePlan}
+        disabled={clearing}
+        error={fieldError(meta.column)}
         onChange={(e) => setValue(e.target.value)}
-        hint={`Now ${formatNumber(current)} ${meta.unit}; the ${plan.name} plan gives ${formatNumber(planValue)}.`}
+        hint={`Now ${formatNumber(current)} ${meta.unit}${override === null ? ", the plan's value" : ", an override"}; the ${plan.name} plan gives ${formatNumber(planValue)}.`}
       />
-      <Checkbox
-        label={`Use the plan's ${meta.name} (remove the override)`}
-        checked={usePlan}
-        onChange={(e) => setUsePlan(e.target.checked)}
+      {override !== null && (
+        <Checkbox
+          label={`Use the plan's value (${formatNumber(planValue)}) and remove the override`}
+          checked={usePlan}
+          onChange={(e) => setUsePlan(e.target.checked)}
+        />
+      )}
+      <TextField
+        label="Reason"
+        value={reason}
+        maxLength={500}
+        error={fieldError("reason")}
+        onChange={(e) => setReason(e.target.value)}
+        hint="Optional. The user reads it in the notification and email; the audit log keeps it."
       />
       <p className="text-xs text-slate-700 dark:text-slate-300">
-        {valid ? (
-          <>
-            The user gets a notification and an email: “An administrator changed your limits: agents{" "}
-            {formatNumber(agentsBefore)} → {formatNumber(agentsAfter)}, tokens a month {formatNumber(tokensBefore)} →{" "}
-            {formatNumber(tokensAfter)}.”
-          </>
-        ) : (
-          "Enter a whole number, 0 or more."
-        )}{" "}
-        The change is audited with its before and after values (the API records no reason).
+        {problem ??
+          (same
+            ? `It is ${formatNumber(current)} now: enter another number${override !== null ? " or use the plan's value" : ""} to change it.`
+            : `The user gets a notification and an email: “${told}” The ${other.name} stays as it is; the change is audited with its before and after values.`)}
       </p>
-      <ErrorNotice error={error} title={`The ${meta.name} was not changed`} />
+      {error && error.field !== meta.column && error.field !== "reason" && (
+        <ErrorNotice error={error} title={`The ${meta.name} was not changed`} />
+      )}
       {result && <Notice tone="success">{result}</Notice>}
-      <Button type="submit" busy={busy}>
+      <Button type="submit" busy={busy} disabled={same || problem !== null}>
         Save {meta.name}
       </Button>
     </form>
