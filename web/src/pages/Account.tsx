@@ -140,7 +140,7 @@ function PasswordForm() {
         autoComplete="new-password"
         value={password}
         onChange={(e) => setPassword(e.target.value)}
-        hint="At least 8 characters, not your email address, and different from your current password."
+        hint="At least 8 characters mixing two of lowercase, uppercase, digits and symbols; not your email address, and different from your current password."
         error={field === "password" ? error?.message : undefined}
         required
       />

@@ -250,9 +250,9 @@ function Suggestion({
       {next ? (
         <div className="mt-2 flex flex-wrap items-center gap-2">
           <span>
-            The {next.name} plan gives you {formatNumber(next.agent_limit)} agents and{" "}
-            {formatNumber(next.monthly_token_limit)} tokens a month for{" "}
-            {formatUsd(next.monthly_price_usd)}.
+            The {next.name} plan ({formatUsd(next.monthly_price_usd)} a month) gives you{" "}
+            {formatNumber(next.agent_limit)} agents and {formatNumber(next.monthly_token_limit)}{" "}
+            tokens a month.
           </span>
           <Button onClick={() => onChoose(next)}>Upgrade to {next.name}</Button>
         </div>

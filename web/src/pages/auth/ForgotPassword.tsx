@@ -18,7 +18,9 @@ export default function ForgotPassword() {
             If an account exists for {email.trim()}, we sent it a link to choose a new password.
             The link works once.
           </Notice>
-          <Link to="/sign-in">Back to sign in</Link>
+          <Link to="/sign-in" className="text-sm">
+            Back to sign in
+          </Link>
         </div>
       ) : (
         <form
