@@ -89,7 +89,7 @@ def signup() -> ResponseReturnValue:
         raise ApiError(
             400,
             "validation_failed",
-            "Enter your organization name (data.organization_name)",
+            "Enter your organization's name (sign-up data: organization_name)",
         )
     if len(organization.strip()) > 200:
         raise ApiError(400, "validation_failed", "Organization name must be at most 200 characters")

@@ -81,7 +81,11 @@ def callable_agent(agent: dict[str, Any] | None) -> dict[str, Any]:
             hint="Choose it with rpc/set_active_agents, delete another agent, or upgrade.",
         )
     if not agent["is_active"]:
-        raise ApiError(409, "agent_inactive", "This agent is switched off; switch it on in its settings to use it")
+        raise ApiError(
+            409,
+            "agent_inactive",
+            "This agent is switched off; switch it on in its settings to use it",
+        )
     return agent
 
 

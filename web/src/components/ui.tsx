@@ -15,10 +15,13 @@ import { describe, type UserError } from "../lib/errors";
 type Variant = "primary" | "secondary" | "danger" | "ghost";
 
 const VARIANTS: Record<Variant, string> = {
-  primary: "bg-indigo-700 text-white hover:bg-indigo-800 disabled:bg-indigo-400",
+  // Disabled reads as disabled but stays legible (white on indigo-400 did not).
+  primary:
+    "bg-indigo-700 text-white hover:bg-indigo-800 disabled:bg-slate-300 disabled:text-slate-700 dark:disabled:bg-slate-700 dark:disabled:text-slate-300",
   secondary:
     "border border-slate-300 bg-white text-slate-900 hover:bg-slate-100 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700",
-  danger: "bg-red-700 text-white hover:bg-red-800 disabled:bg-red-400",
+  danger:
+    "bg-red-700 text-white hover:bg-red-800 disabled:bg-slate-300 disabled:text-slate-700 dark:disabled:bg-slate-700 dark:disabled:text-slate-300",
   ghost: "text-slate-700 hover:bg-slate-200 dark:text-slate-200 dark:hover:bg-slate-800",
 };
 
