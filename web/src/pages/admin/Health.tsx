@@ -6,9 +6,9 @@ import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDateTime, formatNumber, formatRelative } from "../../lib/format";
 import { ChartOrTable } from "../../components/ChartOrTable";
-import { Button, Card, EmptyState, Loading, PageHeader, SelectField } from "../../components/ui";
+import { Button, Card, DataTable, EmptyState, Loading, PageHeader, SelectField } from "../../components/ui";
 import { Lines } from "./charts";
-import { RowsTable, SectionError } from "./shared";
+import { SectionError } from "./shared";
 
 interface HealthRow {
   granularity: "minute" | "hour";
@@ -167,7 +167,7 @@ export default function Health() {
         ) : summary.isError ? (
           <SectionError error={summary.error} />
         ) : (
-          <RowsTable
+          <DataTable
             caption={`Last 24 hours by ${source}`}
             rows={names}
             rowKey={(r) => r.name}

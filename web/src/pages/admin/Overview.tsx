@@ -10,12 +10,11 @@ import {
   EmptyState,
   Loading,
   PageHeader,
+  DataTable,
   SelectField,
-  td,
-  th,
 } from "../../components/ui";
 import { Bars, Lines } from "./charts";
-import { Freshness, ScrollTable, SectionError, monthStartUtc } from "./shared";
+import { Freshness, SectionError, monthStartUtc } from "./shared";
 
 interface Totals {
   users_total: number;
@@ -494,34 +493,20 @@ function MonthSections() {
         ) : top.data.length === 0 ? (
           <EmptyState title="Nobody has used anything this month" />
         ) : (
-          <ScrollTable caption="Top users by cost">
-            <thead>
-              <tr>
-                <th scope="col" className={th}>#</th>
-                <th scope="col" className={th}>User</th>
-                <th scope="col" className={th}>Organization</th>
-                <th scope="col" className={th}>Plan</th>
-                <th scope="col" className={th}>Tokens</th>
-                <th scope="col" className={th}>Calls</th>
-                <th scope="col" className={th}>Cost</th>
-              </tr>
-            </thead>
-            <tbody>
-              {top.data.map((u) => (
-                <tr key={u.user_id}>
-                  <td className={td}>{u.rank}</td>
-                  <td className={td}>
-                    <Link to={`/admin/users/${u.user_id}`}>{u.email}</Link>
-                  </td>
-                  <td className={td}>{u.organization_name ?? "—"}</td>
-                  <td className={td}>{u.plan_id}</td>
-                  <td className={td}>{formatNumber(u.tokens_used)}</td>
-                  <td className={td}>{formatNumber(u.provider_calls)}</td>
-                  <td className={td}>{formatUsd(u.cost_usd)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </ScrollTable>
+          <DataTable
+            caption="Top users by cost"
+            rows={top.data}
+            rowKey={(u) => u.user_id}
+            columns={[
+              { label: "#", render: (u) => u.rank },
+              { label: "User", render: (u) => <Link to={`/admin/users/${u.user_id}`}>{u.email}</Link> },
+              { label: "Organization", render: (u) => u.organization_name ?? "—" },
+              { label: "Plan", render: (u) => u.plan_id },
+              { label: "Tokens", render: (u) => formatNumber(u.tokens_used) },
+              { label: "Calls", render: (u) => formatNumber(u.provider_calls) },
+              { label: "Cost", render: (u) => formatUsd(u.cost_usd) },
+            ]}
+          />
         )}
       </Card>
     </div>

@@ -6,8 +6,17 @@ import { supabase, adminDb } from "../../lib/supabase";
 import { callJson, unwrap } from "../../lib/api";
 import { describe, fieldOf, type UserError } from "../../lib/errors";
 import { formatDateTime } from "../../lib/format";
-import { Button, Card, ErrorNotice, Notice, PageHeader, SelectField, TextField } from "../../components/ui";
-import { QueryView, RowsTable } from "./shared";
+import {
+  Button,
+  Card,
+  DataTable,
+  ErrorNotice,
+  Notice,
+  PageHeader,
+  QueryView,
+  SelectField,
+  TextField,
+} from "../../components/ui";
 
 interface Price {
   id: number;
@@ -189,9 +198,9 @@ export default function Prices() {
         <ImportPrices onDone={() => queryClient.invalidateQueries({ queryKey: ["admin", "price_book"] })} />
       </Card>
       <Card title="Current prices">
-        <QueryView query={book} label="Loading the price book…">
+        <QueryView query={book} loading="Loading the price book…">
           {() => (
-            <RowsTable
+            <DataTable
               caption="Current prices"
               rows={current}
               rowKey={(p) => String(p.id)}
@@ -238,7 +247,7 @@ export default function Prices() {
       <Card title="Past prices">
         <QueryView query={book}>
           {() => (
-            <RowsTable
+            <DataTable
               caption="Past prices"
               rows={past}
               rowKey={(p) => String(p.id)}

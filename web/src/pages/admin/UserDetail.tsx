@@ -22,26 +22,20 @@ import {
   Button,
   Card,
   Checkbox,
+  DataTable,
   EmptyState,
   ErrorNotice,
   Loading,
   Notice,
   PageHeader,
+  QueryView,
   SelectField,
+  Table,
   TextField,
   td,
   th,
 } from "../../components/ui";
-import {
-  Json,
-  QueryView,
-  RowsTable,
-  SectionError,
-  StatusBadge,
-  usePlans,
-  type PlanRow,
-  ScrollTable,
-} from "./shared";
+import { Json, SectionError, StatusBadge, usePlans, type PlanRow } from "./shared";
 import type { OverviewRow } from "./Users";
 
 interface Account {
@@ -239,7 +233,7 @@ function LimitsCard({ account, overview, plan, onDone }: { account: Account; ove
   ];
   return (
     <Card title="Limits">
-      <ScrollTable caption="Limits: the plan's value, any override, and what applies">
+      <Table caption="Limits: the plan's value, any override, and what applies">
         <thead>
           <tr>
             <th scope="col" className={th}>Limit</th>
@@ -266,7 +260,7 @@ function LimitsCard({ account, overview, plan, onDone }: { account: Account; ove
             </tr>
           ))}
         </tbody>
-      </ScrollTable>
+      </Table>
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
         <LimitForm kind="agent" account={account} plan={plan} onDone={onDone} />
         <LimitForm kind="token" account={account} plan={plan} onDone={onDone} />
@@ -440,7 +434,7 @@ function Related({ userId }: { userId: string }) {
       <Card title="Plan and subscription history">
         <QueryView query={subs}>
           {(rows) => (
-            <RowsTable caption="Subscription history" rows={rows} rowKey={(r) => String(r.subscription_id)} empty="No subscriptions recorded"
+            <DataTable caption="Subscription history" rows={rows} rowKey={(r) => String(r.subscription_id)} empty="No subscriptions recorded"
               columns={[
                 { label: "Plan", render: (r) => r.plan_id },
                 { label: "Status", render: (r) => <StatusBadge status={r.status} /> },
@@ -453,7 +447,7 @@ function Related({ userId }: { userId: string }) {
       <Card title="Usage by period, provider and feature">
         <QueryView query={usage}>
           {(rows) => (
-            <RowsTable caption="Usage" rows={rows} rowKey={(r) => `${r.period_start}/${r.provider}/${r.feature}/${r.model}/${r.closed}`} empty="No usage yet"
+            <DataTable caption="Usage" rows={rows} rowKey={(r) => `${r.period_start}/${r.provider}/${r.feature}/${r.model}/${r.closed}`} empty="No usage yet"
               columns={[
                 { label: "Period", render: (r) => `${formatDate(r.period_start)}${r.closed ? " (closed)" : ""}` },
                 { label: "Provider", render: (r) => r.provider },
@@ -472,7 +466,7 @@ function Related({ userId }: { userId: string }) {
         <Card title="Agents">
           <QueryView query={agents}>
             {(rows) => (
-              <RowsTable caption="Agents" rows={rows} rowKey={(r) => String(r.agent_id)} empty="No agents"
+              <DataTable caption="Agents" rows={rows} rowKey={(r) => String(r.agent_id)} empty="No agents"
                 columns={[
                   { label: "Name", render: (r) => r.name },
                   { label: "Status", render: (r) => <StatusBadge status={r.is_active ? r.status : "switched_off"} /> },
@@ -486,7 +480,7 @@ function Related({ userId }: { userId: string }) {
         <Card title="Recent calls">
           <QueryView query={calls}>
             {(rows) => (
-              <RowsTable caption="Recent calls" rows={rows} rowKey={(r) => String(r.id)} empty="No calls"
+              <DataTable caption="Recent calls" rows={rows} rowKey={(r) => String(r.id)} empty="No calls"
                 columns={[
                   { label: "When", render: (r) => formatDateTime(r.created_at) },
                   { label: "Direction", render: (r) => r.direction },
@@ -501,7 +495,7 @@ function Related({ userId }: { userId: string }) {
       <Card title="Notifications sent">
         <QueryView query={notes}>
           {(rows) => (
-            <RowsTable caption="Notifications sent" rows={rows} rowKey={(r) => String(r.notification_id)} empty="Nothing sent yet"
+            <DataTable caption="Notifications sent" rows={rows} rowKey={(r) => String(r.notification_id)} empty="Nothing sent yet"
               columns={[
                 { label: "Sent", render: (r) => formatDateTime(r.created_at) },
                 { label: "Title", render: (r) => r.title },
@@ -522,7 +516,7 @@ function Related({ userId }: { userId: string }) {
 
 export function AuditTable({ rows }: { rows: AuditRow[] }) {
   return (
-    <RowsTable caption="Audit entries" rows={rows} rowKey={(r) => String(r.id)} empty="No audit entries"
+    <DataTable caption="Audit entries" rows={rows} rowKey={(r) => String(r.id)} empty="No audit entries"
       columns={[
         { label: "#", render: (r) => r.id },
         { label: "When", render: (r) => formatDateTime(r.occurred_at) },

@@ -14,10 +14,10 @@ import {
   EmptyState,
   Loading,
   PageHeader,
+  DataTable,
   SelectField,
   TextField,
-  td,
-  th,
+  type Column,
 } from "../../components/ui";
 import {
   ExportButton,
@@ -30,7 +30,6 @@ import {
   likeTerm,
   usePlans,
   type Pair,
-  ScrollTable,
 } from "./shared";
 
 export interface OverviewRow {
@@ -62,6 +61,31 @@ const SORTS = [
   { value: "email.asc", label: "Email A–Z" },
   { value: "cost_usd.desc", label: "Cost, highest first" },
   { value: "tokens_used.desc", label: "Tokens, most first" },
+];
+
+const COLUMNS: Column<OverviewRow>[] = [
+  { label: "Email", render: (u) => <Link to={`/admin/users/${u.user_id}`}>{u.email}</Link> },
+  { label: "Organization", render: (u) => u.organization_name ?? "—" },
+  { label: "Plan", render: (u) => u.plan_name },
+  { label: "Role", render: (u) => (u.role === "admin" ? <Badge tone="info">admin</Badge> : "user") },
+  { label: "Status", render: (u) => <StatusBadge status={u.status} /> },
+  {
+    label: "Tokens this month",
+    render: (u) => (
+      <>
+        {formatNumber(u.tokens_used)} / {formatNumber(u.token_limit)}{" "}
+        {u.over_quota ? (
+          <Badge tone="error">over quota</Badge>
+        ) : u.near_quota ? (
+          <Badge tone="warning">near quota</Badge>
+        ) : null}
+      </>
+    ),
+  },
+  { label: "Cost", render: (u) => formatUsd(u.cost_usd) },
+  { label: "Agents", render: (u) => `${u.agent_count} / ${u.agent_limit}` },
+  { label: "Last active", render: (u) => formatRelative(u.last_active_at) },
+  { label: "Created", render: (u) => formatDate(u.created_at) },
 ];
 
 /** The URL's filters as PostgREST pairs on admin.users_overview. */
@@ -276,51 +300,7 @@ export default function Users() {
               {filtered && "Change the search or clear the filters."}
             </EmptyState>
           ) : (
-            <ScrollTable caption="Users">
-              <thead>
-                <tr>
-                  <th scope="col" className={th}>Email</th>
-                  <th scope="col" className={th}>Organization</th>
-                  <th scope="col" className={th}>Plan</th>
-                  <th scope="col" className={th}>Role</th>
-                  <th scope="col" className={th}>Status</th>
-                  <th scope="col" className={th}>Tokens this month</th>
-                  <th scope="col" className={th}>Cost</th>
-                  <th scope="col" className={th}>Agents</th>
-                  <th scope="col" className={th}>Last active</th>
-                  <th scope="col" className={th}>Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.rows.map((u) => (
-                  <tr key={u.user_id}>
-                    <td className={td}>
-                      <Link to={`/admin/users/${u.user_id}`}>{u.email}</Link>
-                    </td>
-                    <td className={td}>{u.organization_name ?? "—"}</td>
-                    <td className={td}>{u.plan_name}</td>
-                    <td className={td}>{u.role === "admin" ? <Badge tone="info">admin</Badge> : "user"}</td>
-                    <td className={td}>
-                      <StatusBadge status={u.status} />
-                    </td>
-                    <td className={td}>
-                      {formatNumber(u.tokens_used)} / {formatNumber(u.token_limit)}{" "}
-                      {u.over_quota ? (
-                        <Badge tone="error">over quota</Badge>
-                      ) : u.near_quota ? (
-                        <Badge tone="warning">near quota</Badge>
-                      ) : null}
-                    </td>
-                    <td className={td}>{formatUsd(u.cost_usd)}</td>
-                    <td className={td}>
-                      {u.agent_count} / {u.agent_limit}
-                    </td>
-                    <td className={td}>{formatRelative(u.last_active_at)}</td>
-                    <td className={td}>{formatDate(u.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </ScrollTable>
+            <DataTable caption="Users" rows={list.data.rows} rowKey={(u) => u.user_id} columns={COLUMNS} />
           )}
           {pages > 1 && (
             <nav aria-label="Pages" className="mt-4 flex items-center justify-between gap-2">

@@ -1,12 +1,12 @@
 // What the admin pages share: PostgREST filter pairs (one list feeds both the table's query and
 // its CSV export, so the export is exactly the view), freshness, chart styling, small widgets.
-import { useState, type ReactNode } from "react";
+import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { adminDb, supabase } from "../../lib/supabase";
 import { download, unwrap } from "../../lib/api";
 import { describe, type UserError } from "../../lib/errors";
 import { formatDateTime, formatRelative } from "../../lib/format";
-import { Badge, Button, EmptyState, ErrorNotice, Loading, td, th } from "../../components/ui";
+import { Badge, Button, ErrorNotice } from "../../components/ui";
 
 /** A PostgREST filter as the URL carries it: [column, "op.value"] (repeats make ranges). */
 export type Pair = [string, string];
@@ -187,93 +187,11 @@ export function useOpenAlertCount() {
   });
 }
 
-export function Section({ title, children }: { title: string; children: ReactNode }) {
-  return (
-    <section className="space-y-3">
-      <h2 className="text-lg font-semibold">{title}</h2>
-      {children}
-    </section>
-  );
-}
-
-export interface Col<Row> {
-  label: string;
-  render: (row: Row) => ReactNode;
-}
-
-/** A plain table of rows with an empty state; the caption names it for screen readers. */
-export function RowsTable<Row>({
-  caption,
-  rows,
-  columns,
-  rowKey,
-  empty,
-}: {
-  caption: string;
-  rows: Row[];
-  columns: Col<Row>[];
-  rowKey: (row: Row) => string;
-  empty: string;
-}) {
-  if (rows.length === 0) return <EmptyState title={empty} />;
-  return (
-    <ScrollTable caption={caption}>
-      <thead>
-        <tr>
-          {columns.map((c) => (
-            <th key={c.label} scope="col" className={th}>
-              {c.label}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row) => (
-          <tr key={rowKey(row)}>
-            {columns.map((c) => (
-              <td key={c.label} className={td}>
-                {c.render(row)}
-              </td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </ScrollTable>
-  );
-}
-
-/** A query's loading, error and data states in one place. */
-export function QueryView<T>({
-  query,
-  children,
-  label,
-}: {
-  query: { isPending: boolean; isError: boolean; error: unknown; data: T | undefined };
-  children: (data: T) => ReactNode;
-  label?: string;
-}) {
-  if (query.isPending) return <Loading label={label} />;
-  if (query.isError) return <SectionError error={query.error} />;
-  return <>{children(query.data as T)}</>;
-}
-
 export function Json({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span>—</span>;
   return (
     <code className="block max-w-xs text-xs break-all whitespace-pre-wrap">
       {JSON.stringify(value)}
     </code>
-  );
-}
-
-/** The app's Table, but its scroll container takes keyboard focus (a wide table on a phone). */
-export function ScrollTable({ caption, children }: { caption: string; children: ReactNode }) {
-  return (
-    <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={caption}>
-      <table className="w-full min-w-max text-left text-sm">
-        <caption className="sr-only">{caption}</caption>
-        {children}
-      </table>
-    </div>
   );
 }
