@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { supabase } from "./supabase";
 import { unwrap } from "./api";
-import { useAuth } from "./auth";
+import { useAuth, type Profile } from "./auth";
 
 export interface UsageSummary {
   user_id: string;
@@ -192,4 +192,55 @@ export function useAgentOptions() {
     queryFn: fetchAgents,
     select: (agents): AgentOption[] => [...agents].sort(byName),
   });
+}
+
+// --- Plans (the plans page, the agents page's "N of M", the admin's plan names) -------------
+
+export interface PlanRow {
+  plan_id: string;
+  name: string;
+  agent_limit: number;
+  monthly_token_limit: number;
+  monthly_price_usd: number;
+  features: Record<string, unknown> | null;
+  sort_order: number;
+  is_current: boolean;
+  agents_used: number;
+  fits_current_agents: boolean;
+  requests_per_minute: number;
+  monthly_cost_limit_usd: number | null;
+  tokens_used_this_month: number;
+  fits_current_tokens: boolean;
+}
+
+async function fetchPlans(): Promise<PlanRow[]> {
+  return unwrap<PlanRow[]>(
+    await supabase().from("plan_comparison").select("*").order("sort_order").order("plan_id"),
+  );
+}
+
+/** Every plan beside the caller's usage, cheapest first (plan_comparison). */
+export function usePlans() {
+  const { session } = useAuth();
+  return useQuery({ queryKey: keys.plans, enabled: !!session, queryFn: fetchPlans });
+}
+
+/** The caller's current plan: the plans list's own query, so a plan change refreshes both. */
+export function useCurrentPlan() {
+  const { session } = useAuth();
+  return useQuery({
+    queryKey: keys.plans,
+    enabled: !!session,
+    queryFn: fetchPlans,
+    select: (plans) => plans.find((p) => p.is_current) ?? null,
+  });
+}
+
+/** The limits a plan gives this person: an admin's override wins over the plan's figure. */
+export function effectiveAgentLimit(plan: PlanRow, profile: Profile | undefined): number {
+  return profile?.agent_limit_override ?? plan.agent_limit;
+}
+
+export function effectiveTokenLimit(plan: PlanRow, profile: Profile | undefined): number {
+  return profile?.monthly_token_limit_override ?? plan.monthly_token_limit;
 }

@@ -3,13 +3,20 @@
 // the choice of which stay active.
 import { useId, useState } from "react";
 import { Link } from "react-router-dom";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { supabase } from "../lib/supabase";
 import { unwrap } from "../lib/api";
 import { useProfile } from "../lib/auth";
 import { describe, type UserError } from "../lib/errors";
 import { formatRelative } from "../lib/format";
-import { keys, useAgents, useModelLabel, type Agent } from "../lib/queries";
+import {
+  effectiveAgentLimit,
+  keys,
+  useAgents,
+  useCurrentPlan,
+  useModelLabel,
+  type Agent,
+} from "../lib/queries";
 import { ConfirmDialog } from "../components/Dialog";
 import { useToast } from "../components/Toast";
 import {
@@ -23,27 +30,6 @@ import {
   PageHeader,
   QueryView,
 } from "../components/ui";
-
-interface CurrentPlan {
-  plan_id: string;
-  name: string;
-  agent_limit: number;
-}
-
-/** The caller's current plan row of plan_comparison (under its key, so a plan change refreshes it). */
-function useCurrentPlan() {
-  return useQuery({
-    queryKey: [...keys.plans, "current"],
-    queryFn: async () =>
-      unwrap<CurrentPlan | null>(
-        await supabase()
-          .from("plan_comparison")
-          .select("plan_id, name, agent_limit")
-          .eq("is_current", true)
-          .maybeSingle(),
-      ),
-  });
-}
 
 function isPaused(agent: Agent): boolean {
   return agent.status === "suspended_over_limit";
@@ -214,7 +200,9 @@ export default function Agents() {
   const [deleting, setDeleting] = useState<Agent | null>(null);
 
   const limit = profile.data
-    ? (profile.data.agent_limit_override ?? plan.data?.agent_limit ?? null)
+    ? plan.data
+      ? effectiveAgentLimit(plan.data, profile.data)
+      : (profile.data.agent_limit_override ?? null)
     : null;
   const count = agents.data?.length ?? profile.data?.agent_count ?? 0;
   const planName = plan.data?.name ?? "current";

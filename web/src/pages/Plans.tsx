@@ -4,7 +4,7 @@
 // and whether this month's tokens already exceed the new limit.
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { ConfirmDialog } from "../components/Dialog";
 import { useToast } from "../components/Toast";
 import {
@@ -22,28 +22,20 @@ import {
   th,
 } from "../components/ui";
 import { unwrap } from "../lib/api";
-import { useAuth, useProfile, type Profile } from "../lib/auth";
+import { useProfile, type Profile } from "../lib/auth";
 import { describe } from "../lib/errors";
 import { formatNumber, formatPercent, formatUsd } from "../lib/format";
-import { keys, useAgents, useUsageSummary, type Agent } from "../lib/queries";
+import {
+  effectiveAgentLimit,
+  effectiveTokenLimit,
+  keys,
+  useAgents,
+  usePlans,
+  useUsageSummary,
+  type Agent,
+  type PlanRow,
+} from "../lib/queries";
 import { supabase } from "../lib/supabase";
-
-interface PlanRow {
-  plan_id: string;
-  name: string;
-  agent_limit: number;
-  monthly_token_limit: number;
-  monthly_price_usd: number;
-  features: Record<string, unknown> | null;
-  sort_order: number;
-  is_current: boolean;
-  agents_used: number;
-  fits_current_agents: boolean;
-  requests_per_minute: number;
-  monthly_cost_limit_usd: number | null;
-  tokens_used_this_month: number;
-  fits_current_tokens: boolean;
-}
 
 type AgentRow = Pick<Agent, "id" | "name" | "status" | "created_at">;
 
@@ -73,15 +65,6 @@ function featureValue(key: string, value: unknown) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** The limits a plan gives this person: an admin's override wins over the plan's figure. */
-function effectiveAgentLimit(plan: PlanRow, profile: Profile | undefined) {
-  return profile?.agent_limit_override ?? plan.agent_limit;
-}
-
-function effectiveTokenLimit(plan: PlanRow, profile: Profile | undefined) {
-  return profile?.monthly_token_limit_override ?? plan.monthly_token_limit;
-}
-
 /**
  * What apply_agent_limit will do under `limit`: agents ranked active first, then oldest first;
  * the first `limit` are active, the rest paused.
@@ -96,18 +79,6 @@ function agentsAfter(agents: AgentRow[], limit: number) {
   const pause = ranked.slice(limit).filter((a) => a.status === "active");
   const resume = ranked.slice(0, limit).filter((a) => a.status !== "active");
   return { pause, resume };
-}
-
-function usePlans() {
-  const { session } = useAuth();
-  return useQuery({
-    queryKey: keys.plans,
-    enabled: !!session,
-    queryFn: async () =>
-      unwrap<PlanRow[]>(
-        await supabase().from("plan_comparison").select("*").order("sort_order").order("plan_id"),
-      ),
-  });
 }
 
 function AgentList({ agents }: { agents: AgentRow[] }) {
