@@ -7,8 +7,19 @@ import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDateTime, formatNumber } from "../../lib/format";
 import { Button, Card, Loading, Notice, PageHeader, TextField } from "../../components/ui";
-import { ExportButton, SectionError, applyPairs, dayAfter, dayStart, exportQuery, isUuid, type Pair } from "./shared";
-import { AuditTable, type AuditRow } from "./UserDetail";
+import {
+  AUDIT_COLUMNS,
+  AuditTable,
+  ExportButton,
+  SectionError,
+  applyPairs,
+  dayAfter,
+  dayStart,
+  exportQuery,
+  isUuid,
+  type AuditRow,
+  type Pair,
+} from "./shared";
 
 const PAGE_SIZE = 50;
 
@@ -97,7 +108,7 @@ export default function Audit() {
         await applyPairs(
           adminDb()
             .from("audit_log")
-            .select("id,occurred_at,actor_id,actor_email,action,target_type,target_id,before,after,ip,redacted_at"),
+            .select(AUDIT_COLUMNS),
           pairs,
         )
           .order("id", { ascending: false })

@@ -35,7 +35,7 @@ import {
   td,
   th,
 } from "../../components/ui";
-import { Json, SectionError, StatusBadge, usePlans, type PlanRow } from "./shared";
+import { AUDIT_COLUMNS, AuditTable, SectionError, StatusBadge, usePlans, type AuditRow, type PlanRow } from "./shared";
 import type { OverviewRow } from "./Users";
 
 interface Account {
@@ -404,7 +404,6 @@ interface UsageRow { period_start: string; closed: boolean; provider: string; fe
 interface AgentRow { agent_id: number; name: string; status: string; is_active: boolean; llm_model: string; phone_number: string | null; created_at: string }
 interface CallRow { id: number; agent_id: number; direction: string; to_number: string | null; from_number: string | null; status: string; duration_seconds: number | null; created_at: string }
 interface NoteRow { notification_id: number; kind: string; title: string; body: string; created_at: string; read_at: string | null }
-export interface AuditRow { id: number; occurred_at: string; actor_id: string | null; actor_email: string | null; action: string; target_type: string | null; target_id: string | null; before: unknown; after: unknown; ip: string | null; redacted_at: string | null }
 
 function useList<T>(key: string, userId: string, build: () => PromiseLike<{ data: T[] | null; error: never | { message: string } | null; status?: number }>) {
   return useQuery({ queryKey: ["admin", "user", userId, key], queryFn: async () => unwrap<T[]>(await build()) });
@@ -427,7 +426,7 @@ function Related({ userId }: { userId: string }) {
     adminDb().from("user_notifications").select("notification_id,kind,title,body,created_at,read_at").eq("user_id", userId).order("created_at", { ascending: false }).limit(20),
   );
   const audit = useList<AuditRow>("audit", userId, () =>
-    adminDb().from("audit_log").select("id,occurred_at,actor_id,actor_email,action,target_type,target_id,before,after,ip,redacted_at").eq("target_id", userId).order("occurred_at", { ascending: false }).limit(50),
+    adminDb().from("audit_log").select(AUDIT_COLUMNS).eq("target_id", userId).order("occurred_at", { ascending: false }).limit(50),
   );
   return (
     <>
@@ -511,22 +510,6 @@ function Related({ userId }: { userId: string }) {
         </QueryView>
       </Card>
     </>
-  );
-}
-
-export function AuditTable({ rows }: { rows: AuditRow[] }) {
-  return (
-    <DataTable caption="Audit entries" rows={rows} rowKey={(r) => String(r.id)} empty="No audit entries"
-      columns={[
-        { label: "#", render: (r) => r.id },
-        { label: "When", render: (r) => formatDateTime(r.occurred_at) },
-        { label: "Action", render: (r) => <code className="text-xs">{r.action}</code> },
-        { label: "Actor", render: (r) => r.actor_email ?? r.actor_id ?? "system" },
-        { label: "Target", render: (r) => (r.target_id ? `${r.target_type ?? ""} ${r.target_id}` : "—") },
-        { label: "Before", render: (r) => <Json value={r.before} /> },
-        { label: "After", render: (r) => <Json value={r.after} /> },
-        { label: "IP", render: (r) => (r.redacted_at ? "redacted" : (r.ip ?? "—")) },
-      ]} />
   );
 }
 

@@ -6,7 +6,7 @@ import { adminDb, supabase } from "../../lib/supabase";
 import { download, unwrap } from "../../lib/api";
 import { describe, type UserError } from "../../lib/errors";
 import { formatDateTime, formatRelative } from "../../lib/format";
-import { Badge, Button, ErrorNotice } from "../../components/ui";
+import { Badge, Button, DataTable, ErrorNotice } from "../../components/ui";
 
 /** A PostgREST filter as the URL carries it: [column, "op.value"] (repeats make ranges). */
 export type Pair = [string, string];
@@ -193,5 +193,40 @@ export function Json({ value }: { value: unknown }) {
     <code className="block max-w-xs text-xs break-all whitespace-pre-wrap">
       {JSON.stringify(value)}
     </code>
+  );
+}
+
+export interface AuditRow {
+  id: number;
+  occurred_at: string;
+  actor_id: string | null;
+  actor_email: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  before: unknown;
+  after: unknown;
+  ip: string | null;
+  redacted_at: string | null;
+}
+
+/** The columns of admin.audit_log that AuditTable shows. */
+export const AUDIT_COLUMNS =
+  "id,occurred_at,actor_id,actor_email,action,target_type,target_id,before,after,ip,redacted_at";
+
+/** Audit entries, newest first as given (the audit log page and a user's page). */
+export function AuditTable({ rows }: { rows: AuditRow[] }) {
+  return (
+    <DataTable caption="Audit entries" rows={rows} rowKey={(r) => String(r.id)} empty="No audit entries"
+      columns={[
+        { label: "#", render: (r) => r.id },
+        { label: "When", render: (r) => formatDateTime(r.occurred_at) },
+        { label: "Action", render: (r) => <code className="text-xs">{r.action}</code> },
+        { label: "Actor", render: (r) => r.actor_email ?? r.actor_id ?? "system" },
+        { label: "Target", render: (r) => (r.target_id ? `${r.target_type ?? ""} ${r.target_id}` : "—") },
+        { label: "Before", render: (r) => <Json value={r.before} /> },
+        { label: "After", render: (r) => <Json value={r.after} /> },
+        { label: "IP", render: (r) => (r.redacted_at ? "redacted" : (r.ip ?? "—")) },
+      ]} />
   );
 }
