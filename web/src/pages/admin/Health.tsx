@@ -5,9 +5,9 @@ import { useSearchParams } from "react-router-dom";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDateTime, formatNumber, formatRelative } from "../../lib/format";
-import { ChartOrTable } from "../../components/ChartOrTable";
+import { ChartOrTable, type Column } from "../../components/ChartOrTable";
 import { Button, Card, DataTable, EmptyState, Loading, PageHeader, SelectField } from "../../components/ui";
-import { Lines } from "./charts";
+import { Lines, type SeriesDef, type Threshold } from "./charts";
 import { SectionError } from "./shared";
 
 interface HealthRow {
@@ -39,6 +39,49 @@ interface Summary {
   client: number;
   server: number;
   worstP95: number | null;
+}
+
+/** A bucket as charted: error rates in percent. */
+interface Point extends HealthRow {
+  client_pct: number | null;
+  server_pct: number | null;
+}
+
+const toPoint = (r: HealthRow): Point => ({
+  ...r,
+  client_pct: r.client_error_rate == null ? null : Number(r.client_error_rate) * 100,
+  server_pct: r.server_error_rate == null ? null : Number(r.server_error_rate) * 100,
+});
+
+const when: Column<Point> = { key: "at", label: "Time (UTC)", render: (r) => formatDateTime(r.bucket_start) };
+
+/** One of the series' charts, over time, with its table (time first) and any thresholds. */
+function HealthChart({
+  title,
+  points,
+  formatX,
+  columns,
+  series,
+  formatY,
+  thresholds,
+}: {
+  title: string;
+  points: Point[];
+  formatX: (value: string) => string;
+  columns: Column<Point>[];
+  series: SeriesDef[];
+  formatY?: (value: number) => string;
+  thresholds?: Threshold[];
+}) {
+  return (
+    <ChartOrTable
+      title={title}
+      rows={points}
+      rowKey={(r) => r.bucket_start}
+      columns={[when, ...columns]}
+      chart={<Lines rows={points} x="bucket_start" formatX={formatX} formatY={formatY} series={series} thresholds={thresholds} />}
+    />
+  );
 }
 
 function summarize(rows: HealthRow[]): Summary[] {
@@ -108,13 +151,7 @@ export default function Health() {
       ? (v: string) => new Date(v).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" })
       : (v: string) =>
           new Date(v).toLocaleString("en-GB", { day: "numeric", month: "short", hour: "2-digit", timeZone: "UTC" });
-  const rows = (series.data ?? []).map((r) => ({
-    ...r,
-    client_pct: r.client_error_rate == null ? null : Number(r.client_error_rate) * 100,
-    server_pct: r.server_error_rate == null ? null : Number(r.server_error_rate) * 100,
-  }));
-  type Row = (typeof rows)[number];
-  const when = { key: "at", label: "Time (UTC)", render: (r: Row) => formatDateTime(r.bucket_start) };
+  const points = (series.data ?? []).map(toPoint);
   const latest = series.data?.[series.data.length - 1]?.bucket_start;
 
   return (
@@ -189,64 +226,48 @@ export default function Health() {
             <Loading />
           ) : series.isError ? (
             <SectionError error={series.error} />
-          ) : rows.length === 0 ? (
+          ) : points.length === 0 ? (
             <EmptyState title="No requests in this window" />
           ) : (
             <div className="grid gap-6 lg:grid-cols-2">
-              <ChartOrTable
+              <HealthChart
                 title="Requests"
-                rows={rows}
-                rowKey={(r) => r.bucket_start}
-                columns={[when, { key: "requests", label: "Requests", render: (r) => formatNumber(r.requests) }]}
-                chart={<Lines rows={rows} x="bucket_start" formatX={fmtX} series={[{ key: "requests", label: "Requests" }]} />}
+                points={points}
+                formatX={fmtX}
+                columns={[{ key: "requests", label: "Requests", render: (r) => formatNumber(r.requests) }]}
+                series={[{ key: "requests", label: "Requests" }]}
               />
-              <ChartOrTable
+              <HealthChart
                 title="Latency"
-                rows={rows}
-                rowKey={(r) => r.bucket_start}
+                points={points}
+                formatX={fmtX}
                 columns={[
-                  when,
                   { key: "p50", label: "p50", render: (r) => ms(r.p50_ms) },
                   { key: "p95", label: "p95", render: (r) => ms(r.p95_ms) },
                   { key: "p99", label: "p99", render: (r) => ms(r.p99_ms) },
                 ]}
-                chart={
-                  <Lines
-                    rows={rows}
-                    x="bucket_start"
-                    formatX={fmtX}
-                    formatY={(v) => `${fmtMs(v)} ms`}
-                    series={[
-                      { key: "p50_ms", label: "p50" },
-                      { key: "p95_ms", label: "p95" },
-                      { key: "p99_ms", label: "p99" },
-                    ]}
-                    thresholds={[{ value: P95_MS, label: `p95 target ${P95_MS} ms` }]}
-                  />
-                }
+                series={[
+                  { key: "p50_ms", label: "p50" },
+                  { key: "p95_ms", label: "p95" },
+                  { key: "p99_ms", label: "p99" },
+                ]}
+                formatY={(v) => `${fmtMs(v)} ms`}
+                thresholds={[{ value: P95_MS, label: `p95 target ${P95_MS} ms` }]}
               />
-              <ChartOrTable
+              <HealthChart
                 title="Error rates"
-                rows={rows}
-                rowKey={(r) => r.bucket_start}
+                points={points}
+                formatX={fmtX}
                 columns={[
-                  when,
                   { key: "c", label: "4xx rate", render: (r) => pct(r.client_error_rate) },
                   { key: "s", label: "5xx rate", render: (r) => pct(r.server_error_rate) },
                 ]}
-                chart={
-                  <Lines
-                    rows={rows}
-                    x="bucket_start"
-                    formatX={fmtX}
-                    formatY={(v) => `${v.toFixed(1)} %`}
-                    series={[
-                      { key: "client_pct", label: "4xx %" },
-                      { key: "server_pct", label: source === "provider" ? "failed %" : "5xx %" },
-                    ]}
-                    thresholds={[{ value: SERVER_ERROR_RATE * 100, label: `5xx limit ${SERVER_ERROR_RATE * 100} %` }]}
-                  />
-                }
+                series={[
+                  { key: "client_pct", label: "4xx %" },
+                  { key: "server_pct", label: source === "provider" ? "failed %" : "5xx %" },
+                ]}
+                formatY={(v) => `${v.toFixed(1)} %`}
+                thresholds={[{ value: SERVER_ERROR_RATE * 100, label: `5xx limit ${SERVER_ERROR_RATE * 100} %` }]}
               />
             </div>
           )}

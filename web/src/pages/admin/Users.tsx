@@ -1,6 +1,6 @@
 // Every account, paged on the server. All filters, the search, the order and the page live in
 // the URL, so a view can be shared and reloaded; "Export CSV" downloads exactly this view.
-import { useState, type FormEvent } from "react";
+import { useState, type ChangeEvent, type FormEvent } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router-dom";
 import { adminDb } from "../../lib/supabase";
@@ -88,6 +88,13 @@ const COLUMNS: Column<OverviewRow>[] = [
   { label: "Created", render: (u) => formatDate(u.created_at) },
 ];
 
+const DATE_FILTERS = [
+  ["created_from", "Created from"],
+  ["created_to", "Created until"],
+  ["active_from", "Last active from"],
+  ["active_to", "Last active until"],
+] as const;
+
 /** The URL's filters as PostgREST pairs on admin.users_overview. */
 export function userFilters(params: URLSearchParams): Pair[] {
   const pairs: Pair[] = [];
@@ -162,6 +169,12 @@ export default function Users() {
     setParams(next, { replace: !("page" in changes) });
   };
 
+  // A filter control bound to its parameter in the address.
+  const bound = (param: string) => ({
+    value: params.get(param) ?? "",
+    onChange: (e: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => update({ [param]: e.target.value }),
+  });
+
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
     update({ q: term.trim() || null });
@@ -202,8 +215,7 @@ export default function Users() {
         <div className="mt-4 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
           <SelectField
             label="Status"
-            value={params.get("status") ?? ""}
-            onChange={(e) => update({ status: e.target.value })}
+            {...bound("status")}
             options={[
               { value: "", label: "Any status" },
               { value: "active", label: "Active" },
@@ -211,16 +223,10 @@ export default function Users() {
               { value: "pending_verification", label: "Awaiting verification" },
             ]}
           />
-          <SelectField
-            label="Plan"
-            value={params.get("plan") ?? ""}
-            onChange={(e) => update({ plan: e.target.value })}
-            options={planOptions}
-          />
+          <SelectField label="Plan" {...bound("plan")} options={planOptions} />
           <SelectField
             label="Role"
-            value={params.get("role") ?? ""}
-            onChange={(e) => update({ role: e.target.value })}
+            {...bound("role")}
             options={[
               { value: "", label: "Any role" },
               { value: "user", label: "User" },
@@ -233,30 +239,9 @@ export default function Users() {
             onChange={(e) => update({ sort: e.target.value === "created_at.desc" ? null : e.target.value })}
             options={SORTS}
           />
-          <TextField
-            label="Created from"
-            type="date"
-            value={params.get("created_from") ?? ""}
-            onChange={(e) => update({ created_from: e.target.value })}
-          />
-          <TextField
-            label="Created until"
-            type="date"
-            value={params.get("created_to") ?? ""}
-            onChange={(e) => update({ created_to: e.target.value })}
-          />
-          <TextField
-            label="Last active from"
-            type="date"
-            value={params.get("active_from") ?? ""}
-            onChange={(e) => update({ active_from: e.target.value })}
-          />
-          <TextField
-            label="Last active until"
-            type="date"
-            value={params.get("active_to") ?? ""}
-            onChange={(e) => update({ active_to: e.target.value })}
-          />
+          {DATE_FILTERS.map(([param, label]) => (
+            <TextField key={param} label={label} type="date" {...bound(param)} />
+          ))}
         </div>
         <div className="mt-3 flex flex-wrap items-center gap-4">
           <Checkbox
