@@ -244,6 +244,10 @@ def test_an_admin_filters_the_audit_log_and_downloads_the_filtered_users_csv(
     page.reload()  # the filters live in the address
     expect(page.get_by_label("Target id")).to_have_value(first.id)
     expect(page.get_by_role("table", name="Audit entries").locator("tbody tr")).to_have_count(1)
+    page.go_back()  # and the form follows the address back and forth
+    expect(page.get_by_label("Target id")).to_have_value("")
+    page.go_forward()
+    expect(page.get_by_label("Target id")).to_have_value(first.id)
 
     page.goto(f"/admin/users?q={tag}&sort=email.asc")
     expect(page.get_by_text("2 users match")).to_be_visible()

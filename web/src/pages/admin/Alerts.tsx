@@ -2,7 +2,7 @@
 // threshold. ?alert=<id> (the link in an alert's notification and mail) highlights one.
 import { useEffect, useRef, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link, useSearchParams } from "react-router-dom";
+import { Link } from "react-router-dom";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { describe, type UserError } from "../../lib/errors";
@@ -22,7 +22,7 @@ import {
   SelectField,
   TextAreaField,
 } from "../../components/ui";
-import { Json, SectionError, StatusBadge, isUuid, openAlertsKey } from "./shared";
+import { Json, SectionError, StatusBadge, isUuid, openAlertsKey, useUrlParams } from "./shared";
 
 interface Alert {
   id: number;
@@ -249,7 +249,7 @@ function EmailPreference() {
 }
 
 export default function Alerts() {
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlParams();
   const status = params.get("status") ?? "current";
   const highlight = Number(params.get("alert") ?? "") || null;
   const list = useQuery({
@@ -282,12 +282,7 @@ export default function Alerts() {
           <SelectField
             label="Show"
             value={status}
-            onChange={(e) => {
-              const next = new URLSearchParams(params);
-              if (e.target.value === "current") next.delete("status");
-              else next.set("status", e.target.value);
-              setParams(next, { replace: true });
-            }}
+            onChange={(e) => update({ status: e.target.value === "current" ? null : e.target.value })}
             options={[
               { value: "current", label: "Open and acknowledged" },
               { value: "open", label: "Open" },

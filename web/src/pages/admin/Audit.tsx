@@ -1,8 +1,7 @@
 // The hash-chained audit trail, filtered by actor, action, target and time (all in the URL), with
 // the chain's verification as `voxflow audit verify` reports it.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useSearchParams } from "react-router-dom";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDateTime, formatNumber } from "../../lib/format";
@@ -17,6 +16,8 @@ import {
   dayStart,
   exportQuery,
   isUuid,
+  pageOf,
+  useUrlParams,
   type AuditRow,
   type Pair,
 } from "./shared";
@@ -48,6 +49,59 @@ export function auditFilters(params: URLSearchParams): Pair[] {
   if (from) pairs.push(["occurred_at", `gte.${dayStart(from)}`]);
   if (to) pairs.push(["occurred_at", `lt.${dayAfter(to)}`]);
   return pairs;
+}
+
+const FILTERS = ["actor", "action", "target", "from", "to"] as const;
+type Draft = Record<(typeof FILTERS)[number], string>;
+const EMPTY: Draft = { actor: "", action: "", target: "", from: "", to: "" };
+
+/** The filters being typed, from the address; remounted (so refilled) when the address changes. */
+function AuditFilterForm({
+  params,
+  onApply,
+  filtered,
+}: {
+  params: URLSearchParams;
+  onApply: (draft: Draft) => void;
+  filtered: boolean;
+}) {
+  const [draft, setDraft] = useState<Draft>(
+    () => Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? ""])) as Draft,
+  );
+  return (
+    <form
+      className="space-y-3"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onApply(draft);
+      }}
+    >
+      <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-3">
+        <TextField label="Actor (email or id)" value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} />
+        <TextField
+          label="Action"
+          value={draft.action}
+          hint="Exact, e.g. admin.limits_changed, or with *: admin.*"
+          onChange={(e) => setDraft({ ...draft, action: e.target.value })}
+        />
+        <TextField label="Target id" value={draft.target} onChange={(e) => setDraft({ ...draft, target: e.target.value })} />
+        <TextField label="From (UTC day)" type="date" value={draft.from} onChange={(e) => setDraft({ ...draft, from: e.target.value })} />
+        <TextField label="Until (UTC day)" type="date" value={draft.to} onChange={(e) => setDraft({ ...draft, to: e.target.value })} />
+      </div>
+      <div className="flex flex-wrap gap-2">
+        <Button type="submit">Apply filters</Button>
+        {filtered && (
+          <Button
+            type="button"
+            variant="ghost"
+            onClick={() => onApply(EMPTY)}
+          >
+            Clear filters
+          </Button>
+        )}
+      </div>
+    </form>
+  );
 }
 
 function ChainState() {
@@ -88,16 +142,9 @@ function ChainState() {
 }
 
 export default function Audit() {
-  const [params, setParams] = useSearchParams();
-  const [draft, setDraft] = useState({
-    actor: params.get("actor") ?? "",
-    action: params.get("action") ?? "",
-    target: params.get("target") ?? "",
-    from: params.get("from") ?? "",
-    to: params.get("to") ?? "",
-  });
+  const [params, update, setParams] = useUrlParams();
   const pairs = auditFilters(params);
-  const page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
+  const page = pageOf(params);
   const list = useQuery({
     queryKey: ["admin", "audit", pairs, page],
     placeholderData: keepPreviousData,
@@ -118,18 +165,7 @@ export default function Audit() {
     },
   });
 
-  const apply = (event: FormEvent) => {
-    event.preventDefault();
-    const next = new URLSearchParams();
-    for (const [k, v] of Object.entries(draft)) if (v.trim()) next.set(k, v.trim());
-    setParams(next);
-  };
-  const goTo = (p: number) => {
-    const next = new URLSearchParams(params);
-    if (p > 1) next.set("page", String(p));
-    else next.delete("page");
-    setParams(next);
-  };
+  const goTo = (p: number) => update({ page: p > 1 ? String(p) : null }, { replace: false });
 
   return (
     <div className="space-y-6">
@@ -140,35 +176,16 @@ export default function Audit() {
       />
       <ChainState />
       <Card title="Filters">
-        <form onSubmit={apply} className="space-y-3">
-          <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-3">
-            <TextField label="Actor (email or id)" value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} />
-            <TextField
-              label="Action"
-              value={draft.action}
-              hint="Exact, e.g. admin.limits_changed, or with *: admin.*"
-              onChange={(e) => setDraft({ ...draft, action: e.target.value })}
-            />
-            <TextField label="Target id" value={draft.target} onChange={(e) => setDraft({ ...draft, target: e.target.value })} />
-            <TextField label="From (UTC day)" type="date" value={draft.from} onChange={(e) => setDraft({ ...draft, from: e.target.value })} />
-            <TextField label="Until (UTC day)" type="date" value={draft.to} onChange={(e) => setDraft({ ...draft, to: e.target.value })} />
-          </div>
-          <div className="flex flex-wrap gap-2">
-            <Button type="submit">Apply filters</Button>
-            {pairs.length > 0 && (
-              <Button
-                type="button"
-                variant="ghost"
-                onClick={() => {
-                  setDraft({ actor: "", action: "", target: "", from: "", to: "" });
-                  setParams({});
-                }}
-              >
-                Clear filters
-              </Button>
-            )}
-          </div>
-        </form>
+        <AuditFilterForm
+          key={FILTERS.map((k) => params.get(k) ?? "").join("\n")}
+          params={params}
+          onApply={(draft) => {
+            const next = new URLSearchParams();
+            for (const [k, v] of Object.entries(draft)) if (v.trim()) next.set(k, v.trim());
+            setParams(next);
+          }}
+          filtered={pairs.length > 0}
+        />
       </Card>
       <Card>
         {list.isPending ? (

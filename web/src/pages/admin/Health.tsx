@@ -1,14 +1,13 @@
 // Traffic, errors and latency per gateway route and per provider, per minute (24 h) or per hour
 // (30 days), refreshed every 30 seconds, with the thresholds drawn on the charts.
 import { useQuery } from "@tanstack/react-query";
-import { useSearchParams } from "react-router-dom";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDateTime, formatNumber, formatRelative } from "../../lib/format";
 import { ChartOrTable, type Column } from "../../components/ChartOrTable";
 import { Button, Card, DataTable, EmptyState, Loading, PageHeader, SelectField } from "../../components/ui";
 import { Lines, type SeriesDef, type Threshold } from "./charts";
-import { SectionError } from "./shared";
+import { SectionError, useUrlParams } from "./shared";
 
 interface HealthRow {
   granularity: "minute" | "hour";
@@ -98,17 +97,9 @@ function summarize(rows: HealthRow[]): Summary[] {
 }
 
 export default function Health() {
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlParams();
   const source = params.get("source") === "provider" ? "provider" : "route";
   const granularity = params.get("per") === "hour" ? "hour" : "minute";
-  const set = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    setParams(next, { replace: true });
-  };
 
   // The last 24 hours by name, from the hour rows (at most 24 per name).
   const summary = useQuery({

@@ -1,6 +1,6 @@
 // The platform at a glance: totals with their freshness, trends, features, costs, top users.
 import { useQuery } from "@tanstack/react-query";
-import { Link, useSearchParams } from "react-router-dom";
+import { Link } from "react-router-dom";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDate, formatNumber, formatUsd } from "../../lib/format";
@@ -14,7 +14,7 @@ import {
   SelectField,
 } from "../../components/ui";
 import { Bars, Lines } from "./charts";
-import { Freshness, SectionError, monthStartUtc } from "./shared";
+import { Freshness, SectionError, monthStartUtc, useUrlParams } from "./shared";
 
 interface Totals {
   users_total: number;
@@ -256,14 +256,9 @@ function TrendCharts({
 }
 
 function Trends() {
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlParams();
   const days = params.get("days") ?? "30";
   const months = params.get("months") ?? "12";
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    next.set(key, value);
-    setParams(next, { replace: true });
-  };
   const daily = useQuery({
     queryKey: ["admin", "daily_trends", days],
     queryFn: async () =>
@@ -300,7 +295,7 @@ function Trends() {
                 label="Daily range"
                 value={days}
                 options={RANGES}
-                onChange={(e) => set("days", e.target.value)}
+                onChange={(e) => update({ days: e.target.value })}
               />
             </div>
           </div>
@@ -325,7 +320,7 @@ function Trends() {
                 label="Monthly range"
                 value={months}
                 options={MONTH_RANGES}
-                onChange={(e) => set("months", e.target.value)}
+                onChange={(e) => update({ months: e.target.value })}
               />
             </div>
           </div>
@@ -372,7 +367,7 @@ function MonthPicker({ value, onChange }: { value: string; onChange: (v: string)
 }
 
 function MonthSections() {
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlParams();
   const month = params.get("month") ?? monthStartUtc();
   const features = useQuery({
     queryKey: ["admin", "feature_usage", month],
@@ -407,14 +402,7 @@ function MonthSections() {
     <div className="space-y-6">
       <div className="flex flex-wrap items-end justify-between gap-3">
         <h2 className="text-lg font-semibold">By month: {shortMonth(month)}</h2>
-        <MonthPicker
-          value={month}
-          onChange={(v) => {
-            const next = new URLSearchParams(params);
-            next.set("month", v);
-            setParams(next, { replace: true });
-          }}
-        />
+        <MonthPicker value={month} onChange={(v) => update({ month: v })} />
       </div>
       <Card title="Feature usage" actions={features.data?.[0] && <Freshness at={features.data[0].as_of} />}>
         {features.isPending ? (

@@ -2,7 +2,7 @@
 // the URL, so a view can be shared and reloaded; "Export CSV" downloads exactly this view.
 import { useState, type ChangeEvent, type FormEvent } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Link, useSearchParams } from "react-router-dom";
+import { Link } from "react-router-dom";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDate, formatNumber, formatRelative, formatUsd } from "../../lib/format";
@@ -28,7 +28,9 @@ import {
   dayStart,
   exportQuery,
   likeTerm,
+  pageOf,
   usePlans,
+  useUrlParams,
   type Pair,
 } from "./shared";
 
@@ -129,13 +131,32 @@ function sortOf(params: URLSearchParams): { column: string; ascending: boolean; 
   return { column, ascending: direction === "asc", raw };
 }
 
+/** The search being typed, from the address; remounted (so refilled) when the address changes. */
+function SearchForm({ initial, onSearch }: { initial: string; onSearch: (term: string) => void }) {
+  const [term, setTerm] = useState(initial);
+  return (
+    <form
+      onSubmit={(event: FormEvent) => {
+        event.preventDefault();
+        onSearch(term.trim());
+      }}
+      className="flex flex-wrap items-end gap-2"
+      role="search"
+    >
+      <div className="min-w-0 flex-1">
+        <TextField label="Search email or organization" type="search" value={term} onChange={(e) => setTerm(e.target.value)} />
+      </div>
+      <Button type="submit">Search</Button>
+    </form>
+  );
+}
+
 export default function Users() {
-  const [params, setParams] = useSearchParams();
-  const [term, setTerm] = useState(params.get("q") ?? "");
+  const [params, set, setParams] = useUrlParams();
   const plans = usePlans();
   const pairs = userFilters(params);
   const sort = sortOf(params);
-  const page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
+  const page = pageOf(params);
 
   const list = useQuery({
     queryKey: ["admin", "users_overview", pairs, sort.raw, page],
@@ -159,26 +180,15 @@ export default function Users() {
     },
   });
 
-  const update = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    if (!("page" in changes)) next.delete("page");
-    setParams(next, { replace: !("page" in changes) });
-  };
+  // A new filter starts again at page 1 (and replaces the entry); paging adds to the history.
+  const update = (changes: Record<string, string | null>) =>
+    set({ page: null, ...changes }, { replace: !("page" in changes) });
 
   // A filter control bound to its parameter in the address.
   const bound = (param: string) => ({
     value: params.get(param) ?? "",
     onChange: (e: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => update({ [param]: e.target.value }),
   });
-
-  const onSearch = (event: FormEvent) => {
-    event.preventDefault();
-    update({ q: term.trim() || null });
-  };
 
   const total = list.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -201,17 +211,7 @@ export default function Users() {
         }
       />
       <Card title="Search and filters">
-        <form onSubmit={onSearch} className="flex flex-wrap items-end gap-2" role="search">
-          <div className="min-w-0 flex-1">
-            <TextField
-              label="Search email or organization"
-              type="search"
-              value={term}
-              onChange={(e) => setTerm(e.target.value)}
-            />
-          </div>
-          <Button type="submit">Search</Button>
-        </form>
+        <SearchForm key={params.get("q") ?? ""} initial={params.get("q") ?? ""} onSearch={(q) => update({ q: q || null })} />
         <div className="mt-4 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
           <SelectField
             label="Status"
@@ -258,7 +258,6 @@ export default function Users() {
             <Button
               variant="ghost"
               onClick={() => {
-                setTerm("");
                 setParams(sort.raw === "created_at.desc" ? {} : { sort: sort.raw });
               }}
             >

@@ -2,11 +2,34 @@
 // its CSV export, so the export is exactly the view), freshness, chart styling, small widgets.
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
+import { useSearchParams } from "react-router-dom";
 import { adminDb, supabase } from "../../lib/supabase";
 import { download, unwrap } from "../../lib/api";
 import { describe, type UserError } from "../../lib/errors";
 import { formatDateTime, formatRelative } from "../../lib/format";
 import { Badge, Button, DataTable, ErrorNotice } from "../../components/ui";
+
+/**
+ * The address's search parameters, and a function that changes some of them (an empty value
+ * removes one) and keeps the rest; by default the change replaces the history entry.
+ */
+export function useUrlParams() {
+  const [params, setParams] = useSearchParams();
+  const update = (changes: Record<string, string | null>, { replace = true } = {}) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    setParams(next, { replace });
+  };
+  return [params, update, setParams] as const;
+}
+
+/** The 1-based page the address names (?page=), 1 when it names none or nonsense. */
+export function pageOf(params: URLSearchParams): number {
+  return Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
+}
 
 /** A PostgREST filter as the URL carries it: [column, "op.value"] (repeats make ranges). */
 export type Pair = [string, string];
