@@ -322,6 +322,10 @@ def test_an_admin_imports_prices_changes_one_and_sees_the_exports(
     expect(page.get_by_role("heading", name="Exports", level=1)).to_be_visible()
     page.get_by_label("Usage: provider").select_option("groq")
     expect(page.get_by_text("provider=eq.groq")).to_be_visible()
+    page.get_by_label("Usage: user id").fill("not-a-user-id")  # never every user's usage instead
+    expect(page.get_by_role("button", name="Download usage CSV")).to_be_disabled()
+    page.get_by_label("Usage: user id").fill("")
+    expect(page.get_by_role("button", name="Download usage CSV")).to_be_enabled()
     with page.expect_download() as downloading:
         page.get_by_role("button", name="Download costs CSV").click()
     assert downloading.value.suggested_filename.startswith("voxflow-costs-")

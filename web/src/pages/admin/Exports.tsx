@@ -66,7 +66,9 @@ function UsageExport() {
   const pairs: Pair[] = [...monthPairs("period_start", f.from, f.to)];
   if (f.provider) pairs.push(["provider", `eq.${f.provider}`]);
   if (f.feature) pairs.push(["feature", `eq.${f.feature}`]);
-  if (isUuid(f.user)) pairs.push(["user_id", `eq.${f.user.trim()}`]);
+  // A user id that is not one must not quietly export everyone's usage.
+  const badUser = f.user.trim() !== "" && !isUuid(f.user);
+  if (f.user.trim() && !badUser) pairs.push(["user_id", `eq.${f.user.trim()}`]);
   return (
     <Card title="Usage">
       <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
@@ -76,11 +78,11 @@ function UsageExport() {
         <SelectField label="Usage: feature" value={f.feature} onChange={(e) => setF({ ...f, feature: e.target.value })}
           options={[{ value: "", label: "Any feature" }, { value: "chat", label: "chat" }, { value: "speak", label: "speak" }, { value: "transcribe", label: "transcribe" }, { value: "phone", label: "phone" }]} />
         <TextField label="Usage: user id" value={f.user} onChange={(e) => setF({ ...f, user: e.target.value })}
-          error={f.user && !isUuid(f.user) ? "A user id looks like 8-4-4-4-12 hex digits." : undefined} />
+          error={badUser ? "A user id looks like 8-4-4-4-12 hex digits; fix it or leave it empty to export every user." : undefined} />
       </div>
       <Shown pairs={pairs} />
       <div className="mt-3">
-        <ExportButton kind="usage" label="Download usage CSV" query={exportQuery(pairs)} />
+        <ExportButton kind="usage" label="Download usage CSV" query={exportQuery(pairs)} disabled={badUser} />
       </div>
     </Card>
   );

@@ -112,10 +112,13 @@ export function ExportButton({
   kind,
   query,
   label,
+  disabled = false,
 }: {
   kind: "users" | "usage" | "costs" | "audit";
   query: string;
   label?: string;
+  /** While the filters beside it cannot be used (they say why). */
+  disabled?: boolean;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserError | null>(null);
@@ -125,6 +128,7 @@ export function ExportButton({
       <Button
         variant="secondary"
         busy={busy}
+        disabled={disabled}
         onClick={async () => {
           setBusy(true);
           setError(null);
