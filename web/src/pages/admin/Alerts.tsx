@@ -22,7 +22,7 @@ import {
   SelectField,
   TextAreaField,
 } from "../../components/ui";
-import { Json, SectionError, StatusBadge, isUuid, openAlertsKey, useUrlParams } from "./shared";
+import { Json, SectionError, StatusBadge, isUuid, useUrlParams } from "./shared";
 
 interface Alert {
   id: number;
@@ -112,8 +112,8 @@ function AlertCard({ alert, highlighted }: { alert: Alert; highlighted: boolean 
     const after = unwrap<Alert>(await adminDb().rpc(rpc, args));
     setDone(`Alert ${after.status}.`);
     setNote("");
+    // Every list of alerts, the linked one and the navigation's open count (["admin", "alerts", …]).
     await queryClient.invalidateQueries({ queryKey: ["admin", "alerts"] });
-    await queryClient.invalidateQueries({ queryKey: openAlertsKey });
   };
   return (
     <article
@@ -262,14 +262,16 @@ export default function Alerts() {
       return unwrap<Alert[]>(await q.order("raised_at", { ascending: false }).limit(200));
     },
   });
+  const rows = list.data ?? [];
+  // The linked alert is read on its own only when the list shown does not hold it.
+  const inList = rows.some((a) => a.id === highlight);
   const linked = useQuery({
     queryKey: ["admin", "alerts", "one", highlight],
-    enabled: !!highlight,
+    enabled: !!highlight && list.isSuccess && !inList,
     queryFn: async () =>
       unwrap<Alert | null>(await adminDb().from("alerts").select("*").eq("id", highlight!).maybeSingle()),
   });
-  const rows = list.data ?? [];
-  const linkedOutside = linked.data && !rows.some((a) => a.id === linked.data!.id) ? linked.data : null;
+  const linkedOutside = !inList && linked.data ? linked.data : null;
   const open = rows.filter((a) => a.status === "open").length;
   return (
     <div className="space-y-6">
@@ -296,7 +298,7 @@ export default function Alerts() {
           <EmailPreference />
         </Card>
       </div>
-      {highlight && linked.isSuccess && !linked.data && (
+      {highlight && !inList && linked.isSuccess && !linked.data && (
         <Notice tone="warning">There is no alert #{highlight}.</Notice>
       )}
       {linkedOutside && <AlertCard alert={linkedOutside} highlighted />}

@@ -355,7 +355,7 @@ function StatusActions({ account, onDone }: { account: Account; onDone: () => vo
           </Button>
         ) : (
           <Button variant="secondary" disabled={self} onClick={() => setConfirm("suspend")}>
-            {account.status === "pending_verification" ? "Suspend user" : "Suspend user"}
+            Suspend user
           </Button>
         )}
         <Button variant="danger" disabled={self} onClick={() => setConfirm("delete")}>
@@ -529,7 +529,12 @@ export default function UserDetail() {
     queryFn: async () =>
       unwrap<Account | null>(await adminDb().from("users").select("*").eq("id", userId).maybeSingle()),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ["admin"] });
+  // This user's reads, and the users list they appear in (not every admin query there is).
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: ["admin", "user", userId] }),
+      queryClient.invalidateQueries({ queryKey: ["admin", "users_overview"] }),
+    ]);
 
   if (overview.isPending || account.isPending || plans.isPending) return <Loading label="Loading the user…" />;
   const failed = overview.error ?? account.error ?? plans.error;

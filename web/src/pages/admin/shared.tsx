@@ -197,11 +197,11 @@ export function usePlans() {
   });
 }
 
-export const openAlertsKey = ["admin", "alerts", "open-count"] as const;
-
+/** The open alerts' count for the navigation's badge (under ["admin", "alerts"], so every
+ * alert action that invalidates the alerts refreshes it too). */
 export function useOpenAlertCount() {
   return useQuery({
-    queryKey: openAlertsKey,
+    queryKey: ["admin", "alerts", "open-count"],
     refetchInterval: 30000,
     queryFn: async () => {
       const result = await adminDb()
