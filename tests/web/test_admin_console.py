@@ -154,6 +154,13 @@ def test_an_admin_finds_a_user_raises_only_their_token_limit_and_suspends_them(
     ).to_be_visible()
     assert profile_of(stack, target.id) == ("active", None, None)
 
+    # A plan change moves what the limit forms start from: no stale number offered as a change.
+    page.get_by_label("Plan", exact=True).select_option("pro")
+    page.get_by_role("button", name="Change plan").click()
+    expect(page.get_by_text("Plan changed: Free → Pro")).to_be_visible()
+    expect(agents.get_by_label("New agent limit")).to_have_value("10")
+    expect(agents.get_by_role("button", name="Save agent limit")).to_be_disabled()
+
 
 def test_an_admin_reads_health_and_acknowledges_an_alert(
     page: Page, signed_in: Callable[..., User], api: Api, stack: StackInfo

@@ -120,6 +120,13 @@ function LimitForm({
   const planValue = kind === "agent" ? plan.agent_limit : plan.monthly_token_limit;
   const current = override ?? planValue;
   const [value, setValue] = useState(String(current));
+  // When the limit in force changes (this form's save, or a plan change beside it), the field
+  // starts again from it rather than offering the old number as a change.
+  const [startedFrom, setStartedFrom] = useState(current);
+  if (startedFrom !== current) {
+    setStartedFrom(current);
+    setValue(String(current));
+  }
   const [usePlan, setUsePlan] = useState(false);
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
@@ -167,7 +174,6 @@ function LimitForm({
               agentNote(answer)
           : `Nothing changed: the ${meta.name} is already ${formatNumber(after)}.`,
       );
-      setValue(String(after));
       setUsePlan(false);
       setReason("");
       onDone();
@@ -405,7 +411,7 @@ interface AgentRow { agent_id: number; name: string; status: string; is_active: 
 interface CallRow { id: number; agent_id: number; direction: string; to_number: string | null; from_number: string | null; status: string; duration_seconds: number | null; created_at: string }
 interface NoteRow { notification_id: number; kind: string; title: string; body: string; created_at: string; read_at: string | null }
 
-function useList<T>(key: string, userId: string, build: () => PromiseLike<{ data: T[] | null; error: never | { message: string } | null; status?: number }>) {
+function useList<T>(key: string, userId: string, build: () => PromiseLike<{ data: T[] | null; error: { message: string } | null; status?: number }>) {
   return useQuery({ queryKey: ["admin", "user", userId, key], queryFn: async () => unwrap<T[]>(await build()) });
 }
 
