@@ -13,7 +13,21 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { SERIES, axisTick, tooltipStyle } from "./shared";
+
+/** Axis and tooltip styling that reads in both themes (text takes the page's colour). */
+const axisTick = { fill: "currentColor", fontSize: 12 };
+const tooltipStyle = {
+  contentStyle: {
+    background: "var(--tooltip-bg, #0f172a)",
+    border: "none",
+    borderRadius: 6,
+    color: "#f8fafc",
+    fontSize: 12,
+  },
+  itemStyle: { color: "#f8fafc" },
+  labelStyle: { color: "#f8fafc" },
+};
+const SERIES = ["#4f46e5", "#059669", "#d97706", "#db2777", "#0891b2"];
 
 // Legend text in the page's colours (the series colours alone fail contrast on dark).
 const legendText = (value: string) => (

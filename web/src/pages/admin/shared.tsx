@@ -1,5 +1,6 @@
-// What the admin pages share: PostgREST filter pairs (one list feeds both the table's query and
-// its CSV export, so the export is exactly the view), freshness, chart styling, small widgets.
+// What the admin pages share: the address's parameters, PostgREST filter pairs (one list feeds
+// both the table's query and its CSV export, so the export is exactly the view), freshness, the
+// audit table, small widgets. Chart styling is in charts.tsx.
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "react-router-dom";
@@ -155,21 +156,6 @@ export function ExportButton({
     </div>
   );
 }
-
-/** Axis and tooltip styling that reads in both themes (text takes the page's colour). */
-export const axisTick = { fill: "currentColor", fontSize: 12 };
-export const tooltipStyle = {
-  contentStyle: {
-    background: "var(--tooltip-bg, #0f172a)",
-    border: "none",
-    borderRadius: 6,
-    color: "#f8fafc",
-    fontSize: 12,
-  },
-  itemStyle: { color: "#f8fafc" },
-  labelStyle: { color: "#f8fafc" },
-};
-export const SERIES = ["#4f46e5", "#059669", "#d97706", "#db2777", "#0891b2"];
 
 export function SectionError({ error }: { error: unknown }) {
   return <ErrorNotice error={describe(error)} title="This could not be loaded" />;
