@@ -152,8 +152,11 @@ export default function Prices() {
           usd_per_unit: form.usd_per_unit.trim() === "" ? null : Number(form.usd_per_unit),
         }),
       );
+      const key = `${form.provider}/${form.model.trim()} per ${form.unit}`;
       setResult(
-        `${form.provider}/${form.model.trim()} per ${form.unit}: ${existing ? `${usd(existing.usd_per_unit)} → ` : ""}${usd(form.usd_per_unit)}, from now on.`,
+        existing && Number(existing.usd_per_unit) === Number(form.usd_per_unit)
+          ? `${key} is already ${usd(existing.usd_per_unit)}: nothing changed.`
+          : `${key}: ${existing ? `${usd(existing.usd_per_unit)} → ` : ""}${usd(form.usd_per_unit)}, from now on.`,
       );
       await queryClient.invalidateQueries({ queryKey: ["admin", "price_book"] });
     } catch (err) {
