@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { Card, PageHeader, SelectField, TextField } from "../../components/ui";
-import { ExportButton, exportQuery, isUuid, usePlans, type Pair } from "./shared";
+import { ExportButton, STATUS_OPTIONS, exportQuery, isUuid, usePlanOptions, type Pair } from "./shared";
 import { userFilters } from "./Users";
 import { auditFilters } from "./Audit";
 
@@ -29,7 +29,7 @@ const PROVIDERS = [
 ];
 
 function UsersExport() {
-  const plans = usePlans();
+  const planOptions = usePlanOptions();
   const [f, setF] = useState({ q: "", status: "", plan: "", created_from: "", created_to: "" });
   const pairs = userFilters(new URLSearchParams(Object.entries(f).filter(([, v]) => v)));
   return (
@@ -37,9 +37,9 @@ function UsersExport() {
       <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
         <TextField label="Users: search email or organization" value={f.q} onChange={(e) => setF({ ...f, q: e.target.value })} />
         <SelectField label="Users: status" value={f.status} onChange={(e) => setF({ ...f, status: e.target.value })}
-          options={[{ value: "", label: "Any status" }, { value: "active", label: "Active" }, { value: "suspended", label: "Suspended" }, { value: "pending_verification", label: "Awaiting verification" }]} />
+          options={STATUS_OPTIONS} />
         <SelectField label="Users: plan" value={f.plan} onChange={(e) => setF({ ...f, plan: e.target.value })}
-          options={[{ value: "", label: "Any plan" }, ...(plans.data ?? []).map((p) => ({ value: p.id, label: p.name }))]} />
+          options={planOptions} />
         <TextField label="Users: created from" type="date" value={f.created_from} onChange={(e) => setF({ ...f, created_from: e.target.value })} />
         <TextField label="Users: created until" type="date" value={f.created_to} onChange={(e) => setF({ ...f, created_to: e.target.value })} />
       </div>
@@ -89,7 +89,7 @@ function UsageExport() {
 }
 
 function CostsExport() {
-  const plans = usePlans();
+  const planOptions = usePlanOptions();
   const [f, setF] = useState({ from: "", to: "", provider: "", plan: "" });
   const pairs: Pair[] = [...monthPairs("period_start", f.from, f.to)];
   if (f.provider) pairs.push(["provider", `eq.${f.provider}`]);
@@ -101,7 +101,7 @@ function CostsExport() {
         <TextField label="Costs: until month" type="month" value={f.to} onChange={(e) => setF({ ...f, to: e.target.value })} />
         <SelectField label="Costs: provider" value={f.provider} options={PROVIDERS} onChange={(e) => setF({ ...f, provider: e.target.value })} />
         <SelectField label="Costs: plan" value={f.plan} onChange={(e) => setF({ ...f, plan: e.target.value })}
-          options={[{ value: "", label: "Any plan" }, ...(plans.data ?? []).map((p) => ({ value: p.id, label: p.name }))]} />
+          options={planOptions} />
       </div>
       <Shown pairs={pairs} />
       <div className="mt-3">

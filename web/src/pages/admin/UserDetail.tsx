@@ -35,7 +35,8 @@ import {
   td,
   th,
 } from "../../components/ui";
-import { AUDIT_COLUMNS, AuditTable, SectionError, StatusBadge, usePlans, type AuditRow, type PlanRow } from "./shared";
+import { usePlans, type PlanRow } from "../../lib/queries";
+import { AUDIT_COLUMNS, AuditTable, SectionError, StatusBadge, type AuditRow } from "./shared";
 import type { OverviewRow } from "./Users";
 
 interface Account {
@@ -280,8 +281,8 @@ function PlanCard({ account, plans, onDone }: { account: Account; plans: PlanRow
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserError | null>(null);
   const [result, setResult] = useState<string | null>(null);
-  const target = plans.find((p) => p.id === planId);
-  const before = plans.find((p) => p.id === account.plan_id);
+  const target = plans.find((p) => p.plan_id === planId);
+  const before = plans.find((p) => p.plan_id === account.plan_id);
   return (
     <form
       className="space-y-3"
@@ -314,7 +315,7 @@ function PlanCard({ account, plans, onDone }: { account: Account; plans: PlanRow
         value={planId}
         onChange={(e) => setPlanId(e.target.value)}
         options={plans.map((p) => ({
-          value: p.id,
+          value: p.plan_id,
           label: `${p.name} (${formatNumber(p.agent_limit)} agents, ${formatNumber(p.monthly_token_limit)} tokens)`,
         }))}
       />
@@ -557,7 +558,7 @@ export default function UserDetail() {
       </div>
     );
   }
-  const plan = plans.data?.find((p) => p.id === a.plan_id);
+  const plan = plans.data?.find((p) => p.plan_id === a.plan_id);
   return (
     <div className="space-y-6">
       <p className="text-sm">

@@ -29,7 +29,8 @@ import {
   exportQuery,
   likeTerm,
   pageOf,
-  usePlans,
+  STATUS_OPTIONS,
+  usePlanOptions,
   useUrlParams,
   type Pair,
 } from "./shared";
@@ -153,7 +154,7 @@ function SearchForm({ initial, onSearch }: { initial: string; onSearch: (term: s
 
 export default function Users() {
   const [params, set, setParams] = useUrlParams();
-  const plans = usePlans();
+  const planOptions = usePlanOptions();
   const pairs = userFilters(params);
   const sort = sortOf(params);
   const page = pageOf(params);
@@ -193,10 +194,6 @@ export default function Users() {
   const total = list.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const filtered = pairs.length > 0;
-  const planOptions = [
-    { value: "", label: "Any plan" },
-    ...(plans.data ?? []).map((p) => ({ value: p.id, label: p.name })),
-  ];
 
   return (
     <div className="space-y-6">
@@ -213,16 +210,7 @@ export default function Users() {
       <Card title="Search and filters">
         <SearchForm key={params.get("q") ?? ""} initial={params.get("q") ?? ""} onSearch={(q) => update({ q: q || null })} />
         <div className="mt-4 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
-          <SelectField
-            label="Status"
-            {...bound("status")}
-            options={[
-              { value: "", label: "Any status" },
-              { value: "active", label: "Active" },
-              { value: "suspended", label: "Suspended" },
-              { value: "pending_verification", label: "Awaiting verification" },
-            ]}
-          />
+          <SelectField label="Status" {...bound("status")} options={STATUS_OPTIONS} />
           <SelectField label="Plan" {...bound("plan")} options={planOptions} />
           <SelectField
             label="Role"

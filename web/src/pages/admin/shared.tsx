@@ -4,7 +4,8 @@
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "react-router-dom";
-import { adminDb, supabase } from "../../lib/supabase";
+import { adminDb } from "../../lib/supabase";
+import { usePlans } from "../../lib/queries";
 import { download, unwrap } from "../../lib/api";
 import { describe, type UserError } from "../../lib/errors";
 import { formatDateTime, formatRelative } from "../../lib/format";
@@ -161,26 +162,18 @@ export function SectionError({ error }: { error: unknown }) {
   return <ErrorNotice error={describe(error)} title="This could not be loaded" />;
 }
 
-export interface PlanRow {
-  id: string;
-  name: string;
-  agent_limit: number;
-  monthly_token_limit: number;
-  sort_order: number;
-}
+/** An account's status as a filter (users list and users export). */
+export const STATUS_OPTIONS = [
+  { value: "", label: "Any status" },
+  { value: "active", label: "Active" },
+  { value: "suspended", label: "Suspended" },
+  { value: "pending_verification", label: "Awaiting verification" },
+];
 
-export function usePlans() {
-  return useQuery({
-    queryKey: ["admin", "plans"],
-    staleTime: 300000,
-    queryFn: async () =>
-      unwrap<PlanRow[]>(
-        await supabase()
-          .from("plans")
-          .select("id,name,agent_limit,monthly_token_limit,sort_order")
-          .order("sort_order"),
-      ),
-  });
+/** The plans as a filter: "Any plan", then each by name. */
+export function usePlanOptions() {
+  const plans = usePlans();
+  return [{ value: "", label: "Any plan" }, ...(plans.data ?? []).map((p) => ({ value: p.plan_id, label: p.name }))];
 }
 
 /** The open alerts' count for the navigation's badge (under ["admin", "alerts"], so every
