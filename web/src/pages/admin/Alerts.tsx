@@ -19,6 +19,7 @@ import {
   Loading,
   Notice,
   PageHeader,
+  QueryView,
   SelectField,
   TextAreaField,
 } from "../../components/ui";
@@ -302,24 +303,24 @@ export default function Alerts() {
         <Notice tone="warning">There is no alert #{highlight}.</Notice>
       )}
       {linkedOutside && <AlertCard alert={linkedOutside} highlighted />}
-      {list.isPending ? (
-        <Loading label="Loading alerts…" />
-      ) : list.isError ? (
-        <SectionError error={list.error} />
-      ) : rows.length === 0 ? (
-        <EmptyState title={status === "current" ? "No open alerts" : "No alerts here"}>
-          The detector runs every minute; new alerts also reach you as a notification.
-        </EmptyState>
-      ) : (
-        <div className="space-y-3">
-          <p role="status" className="text-sm">
-            {rows.length} alert(s){status === "current" || status === "all" ? `, ${open} open` : ""}
-          </p>
-          {rows.map((a) => (
-            <AlertCard key={a.id} alert={a} highlighted={a.id === highlight} />
-          ))}
-        </div>
-      )}
+      <QueryView query={list} loading="Loading alerts…">
+        {() =>
+          rows.length === 0 ? (
+            <EmptyState title={status === "current" ? "No open alerts" : "No alerts here"}>
+              The detector runs every minute; new alerts also reach you as a notification.
+            </EmptyState>
+          ) : (
+            <div className="space-y-3">
+              <p role="status" className="text-sm">
+                {rows.length} alert(s){status === "current" || status === "all" ? `, ${open} open` : ""}
+              </p>
+              {rows.map((a) => (
+                <AlertCard key={a.id} alert={a} highlighted={a.id === highlight} />
+              ))}
+            </div>
+          )
+        }
+      </QueryView>
     </div>
   );
 }

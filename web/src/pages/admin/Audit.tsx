@@ -5,12 +5,11 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDateTime, formatNumber } from "../../lib/format";
-import { Button, Card, Loading, Notice, PageHeader, TextField } from "../../components/ui";
+import { Button, Card, Notice, PageHeader, QueryView, TextField } from "../../components/ui";
 import {
   AUDIT_COLUMNS,
   AuditTable,
   ExportButton,
-  SectionError,
   applyPairs,
   dayAfter,
   dayStart,
@@ -120,23 +119,22 @@ function ChainState() {
         </Button>
       }
     >
-      {verify.isPending ? (
-        <Loading label="Verifying the chain…" />
-      ) : verify.isError ? (
-        <SectionError error={verify.error} />
-      ) : verify.data.ok ? (
-        <Notice tone="success" title="The chain verifies">
-          {formatNumber(verify.data.checked)} entries checked ({formatNumber(verify.data.redacted)} redacted
-          after account deletions) at {formatDateTime(verify.data.verified_at)}: nothing was edited,
-          removed or reordered.
-        </Notice>
-      ) : (
-        <Notice tone="error" title="The chain does not verify">
-          First bad entry: #{verify.data.first_bad_id ?? "?"}
-          {verify.data.problem ? ` (${verify.data.problem})` : ""}. {formatNumber(verify.data.checked)} entries checked at{" "}
-          {formatDateTime(verify.data.verified_at)}. Entries after it cannot be trusted until this is explained.
-        </Notice>
-      )}
+      <QueryView query={verify} loading="Verifying the chain…">
+        {(v) =>
+          v.ok ? (
+            <Notice tone="success" title="The chain verifies">
+              {formatNumber(v.checked)} entries checked ({formatNumber(v.redacted)} redacted after account
+              deletions) at {formatDateTime(v.verified_at)}: nothing was edited, removed or reordered.
+            </Notice>
+          ) : (
+            <Notice tone="error" title="The chain does not verify">
+              First bad entry: #{v.first_bad_id ?? "?"}
+              {v.problem ? ` (${v.problem})` : ""}. {formatNumber(v.checked)} entries checked at{" "}
+              {formatDateTime(v.verified_at)}. Entries after it cannot be trusted until this is explained.
+            </Notice>
+          )
+        }
+      </QueryView>
     </Card>
   );
 }
@@ -188,30 +186,28 @@ export default function Audit() {
         />
       </Card>
       <Card>
-        {list.isPending ? (
-          <Loading label="Loading the audit log…" />
-        ) : list.isError ? (
-          <SectionError error={list.error} />
-        ) : (
-          <>
-            <p role="status" className="mb-3 text-sm font-medium">
-              {list.data.rows.length === 0
-                ? "No entries"
-                : `Entries ${formatNumber((page - 1) * PAGE_SIZE + 1)}–${formatNumber((page - 1) * PAGE_SIZE + list.data.rows.length)}, newest first`}
-            </p>
-            <AuditTable rows={list.data.rows} />
-            {(page > 1 || list.data.more) && (
-              <nav aria-label="Pages" className="mt-4 flex justify-between gap-2">
-                <Button variant="secondary" disabled={page <= 1} onClick={() => goTo(page - 1)}>
-                  Newer entries
-                </Button>
-                <Button variant="secondary" disabled={!list.data.more} onClick={() => goTo(page + 1)}>
-                  Older entries
-                </Button>
-              </nav>
-            )}
-          </>
-        )}
+        <QueryView query={list} loading="Loading the audit log…">
+          {({ rows, more }) => (
+            <>
+              <p role="status" className="mb-3 text-sm font-medium">
+                {rows.length === 0
+                  ? "No entries"
+                  : `Entries ${formatNumber((page - 1) * PAGE_SIZE + 1)}–${formatNumber((page - 1) * PAGE_SIZE + rows.length)}, newest first`}
+              </p>
+              <AuditTable rows={rows} />
+              {(page > 1 || more) && (
+                <nav aria-label="Pages" className="mt-4 flex justify-between gap-2">
+                  <Button variant="secondary" disabled={page <= 1} onClick={() => goTo(page - 1)}>
+                    Newer entries
+                  </Button>
+                  <Button variant="secondary" disabled={!more} onClick={() => goTo(page + 1)}>
+                    Older entries
+                  </Button>
+                </nav>
+              )}
+            </>
+          )}
+        </QueryView>
       </Card>
     </div>
   );

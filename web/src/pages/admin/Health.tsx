@@ -5,9 +5,9 @@ import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDateTime, formatNumber, formatRelative } from "../../lib/format";
 import { ChartOrTable, type Column } from "../../components/ChartOrTable";
-import { Button, Card, DataTable, EmptyState, Loading, PageHeader, SelectField } from "../../components/ui";
+import { Button, Card, DataTable, EmptyState, PageHeader, QueryView, SelectField } from "../../components/ui";
 import { Lines, type SeriesDef, type Threshold } from "./charts";
-import { SectionError, useUrlParams } from "./shared";
+import { useUrlParams } from "./shared";
 
 interface HealthRow {
   granularity: "minute" | "hour";
@@ -190,78 +190,76 @@ export default function Health() {
       </Card>
 
       <Card title={`Last 24 hours by ${source === "route" ? "route" : "provider"}`}>
-        {summary.isPending ? (
-          <Loading />
-        ) : summary.isError ? (
-          <SectionError error={summary.error} />
-        ) : (
-          <DataTable
-            caption={`Last 24 hours by ${source}`}
-            rows={names}
-            rowKey={(r) => r.name}
-            empty="No traffic in the last 24 hours"
-            columns={[
-              { label: source === "route" ? "Route" : "Provider", render: (r) => <code className="text-xs">{r.name}</code> },
-              { label: "Requests", render: (r) => formatNumber(r.requests) },
-              { label: "4xx rate", render: (r) => pct(r.requests ? r.client / r.requests : null) },
-              { label: "5xx rate", render: (r) => pct(r.requests ? r.server / r.requests : null) },
-              { label: "Worst hourly p95", render: (r) => ms(r.worstP95) },
-            ]}
-          />
-        )}
+        <QueryView query={summary}>
+          {() => (
+            <DataTable
+              caption={`Last 24 hours by ${source}`}
+              rows={names}
+              rowKey={(r) => r.name}
+              empty="No traffic in the last 24 hours"
+              columns={[
+                { label: source === "route" ? "Route" : "Provider", render: (r) => <code className="text-xs">{r.name}</code> },
+                { label: "Requests", render: (r) => formatNumber(r.requests) },
+                { label: "4xx rate", render: (r) => pct(r.requests ? r.client / r.requests : null) },
+                { label: "5xx rate", render: (r) => pct(r.requests ? r.server / r.requests : null) },
+                { label: "Worst hourly p95", render: (r) => ms(r.worstP95) },
+              ]}
+            />
+          )}
+        </QueryView>
       </Card>
 
       {name && (
         <Card title={`${name}, ${granularity === "minute" ? "per minute" : "per hour"}`}>
-          {series.isPending ? (
-            <Loading />
-          ) : series.isError ? (
-            <SectionError error={series.error} />
-          ) : points.length === 0 ? (
-            <EmptyState title="No requests in this window" />
-          ) : (
-            <div className="grid gap-6 lg:grid-cols-2">
-              <HealthChart
-                title="Requests"
-                points={points}
-                formatX={fmtX}
-                columns={[{ key: "requests", label: "Requests", render: (r) => formatNumber(r.requests) }]}
-                series={[{ key: "requests", label: "Requests" }]}
-              />
-              <HealthChart
-                title="Latency"
-                points={points}
-                formatX={fmtX}
-                columns={[
-                  { key: "p50", label: "p50", render: (r) => ms(r.p50_ms) },
-                  { key: "p95", label: "p95", render: (r) => ms(r.p95_ms) },
-                  { key: "p99", label: "p99", render: (r) => ms(r.p99_ms) },
-                ]}
-                series={[
-                  { key: "p50_ms", label: "p50" },
-                  { key: "p95_ms", label: "p95" },
-                  { key: "p99_ms", label: "p99" },
-                ]}
-                formatY={(v) => `${fmtMs(v)} ms`}
-                thresholds={[{ value: P95_MS, label: `p95 target ${P95_MS} ms` }]}
-              />
-              <HealthChart
-                title="Error rates"
-                points={points}
-                formatX={fmtX}
-                columns={[
-                  { key: "c", label: "4xx rate", render: (r) => pct(r.client_error_rate) },
-                  { key: "s", label: "5xx rate", render: (r) => pct(r.server_error_rate) },
-                ]}
-                series={[
-                  { key: "client_pct", label: "4xx %" },
-                  { key: "server_pct", label: source === "provider" ? "failed %" : "5xx %" },
-                ]}
-                formatY={(v) => `${v.toFixed(1)} %`}
-                thresholds={[{ value: SERVER_ERROR_RATE * 100, label: `5xx limit ${SERVER_ERROR_RATE * 100} %` }]}
-              />
-            </div>
-          )}
+          <QueryView query={series}>
+            {() =>
+              points.length === 0 ? (
+                <EmptyState title="No requests in this window" />
+              ) : (
+                <div className="grid gap-6 lg:grid-cols-2">
+                  <HealthChart
+                    title="Requests"
+                    points={points}
+                    formatX={fmtX}
+                    columns={[{ key: "requests", label: "Requests", render: (r) => formatNumber(r.requests) }]}
+                    series={[{ key: "requests", label: "Requests" }]}
+                  />
+                  <HealthChart
+                    title="Latency"
+                    points={points}
+                    formatX={fmtX}
+                    columns={[
+                      { key: "p50", label: "p50", render: (r) => ms(r.p50_ms) },
+                      { key: "p95", label: "p95", render: (r) => ms(r.p95_ms) },
+                      { key: "p99", label: "p99", render: (r) => ms(r.p99_ms) },
+                    ]}
+                    series={[
+                      { key: "p50_ms", label: "p50" },
+                      { key: "p95_ms", label: "p95" },
+                      { key: "p99_ms", label: "p99" },
+                    ]}
+                    formatY={(v) => `${fmtMs(v)} ms`}
+                    thresholds={[{ value: P95_MS, label: `p95 target ${P95_MS} ms` }]}
+                  />
+                  <HealthChart
+                    title="Error rates"
+                    points={points}
+                    formatX={fmtX}
+                    columns={[
+                      { key: "c", label: "4xx rate", render: (r) => pct(r.client_error_rate) },
+                      { key: "s", label: "5xx rate", render: (r) => pct(r.server_error_rate) },
+                    ]}
+                    series={[
+                      { key: "client_pct", label: "4xx %" },
+                      { key: "server_pct", label: source === "provider" ? "failed %" : "5xx %" },
+                    ]}
+                    formatY={(v) => `${v.toFixed(1)} %`}
+                    thresholds={[{ value: SERVER_ERROR_RATE * 100, label: `5xx limit ${SERVER_ERROR_RATE * 100} %` }]}
+                  />
+                </div>
+              )
+            }
+          </QueryView>
         </Card>
       )}
     </div>

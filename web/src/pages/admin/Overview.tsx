@@ -5,16 +5,9 @@ import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { formatDate, formatNumber, formatUsd } from "../../lib/format";
 import { ChartOrTable } from "../../components/ChartOrTable";
-import {
-  Card,
-  EmptyState,
-  Loading,
-  PageHeader,
-  DataTable,
-  SelectField,
-} from "../../components/ui";
+import { Card, DataTable, EmptyState, PageHeader, QueryView, SelectField } from "../../components/ui";
 import { Bars, Lines } from "./charts";
-import { Freshness, SectionError, monthStartUtc, useUrlParams } from "./shared";
+import { Freshness, monthStartUtc, useUrlParams } from "./shared";
 
 interface Totals {
   users_total: number;
@@ -140,10 +133,19 @@ function TotalsGrid() {
     queryFn: async () =>
       unwrap<Totals | null>(await adminDb().from("platform_totals").select("*").maybeSingle()),
   });
-  if (totals.isPending) return <Loading label="Loading the totals…" />;
-  if (totals.isError) return <SectionError error={totals.error} />;
-  const t = totals.data;
-  if (!t) return <EmptyState title="No totals yet">The analytics jobs have not run yet.</EmptyState>;
+  return (
+    <section aria-labelledby="totals-heading" className="space-y-2">
+      <h2 id="totals-heading" className="text-lg font-semibold">
+        Totals
+      </h2>
+      <QueryView query={totals} loading="Loading the totals…">
+        {(t) => (t ? <Figures t={t} /> : <EmptyState title="No totals yet">The analytics jobs have not run yet.</EmptyState>)}
+      </QueryView>
+    </section>
+  );
+}
+
+function Figures({ t }: { t: Totals }) {
   const c = t.counted_at;
   const u = t.usage_as_of;
   const figures: [string, string, string | null][] = [
@@ -164,10 +166,7 @@ function TotalsGrid() {
     ["Cost this month", formatUsd(t.cost_usd), u],
   ];
   return (
-    <section aria-labelledby="totals-heading" className="space-y-2">
-      <h2 id="totals-heading" className="text-lg font-semibold">
-        Totals
-      </h2>
+    <>
       <p className="text-sm text-slate-600 dark:text-slate-300">
         Accounts and agents are counted about every 15 seconds; usage is folded about once a
         minute. The period began {formatDate(t.period_start)} (UTC).
@@ -177,7 +176,7 @@ function TotalsGrid() {
           <Figure key={label} label={label} value={value} asOf={asOf} />
         ))}
       </dl>
-    </section>
+    </>
   );
 }
 
@@ -255,88 +254,80 @@ function TrendCharts({
   );
 }
 
-function Trends() {
+/** One resolution of the trends (daily or monthly): its range picker, freshness and charts. */
+function TrendBlock({
+  x,
+  param,
+  fallback,
+  ranges,
+  view,
+  since,
+  format,
+}: {
+  x: "day" | "month";
+  param: string;
+  fallback: string;
+  ranges: { value: string; label: string }[];
+  view: "daily_trends" | "monthly_trends";
+  since: (range: number) => string;
+  format: (v: string) => string;
+}) {
   const [params, update] = useUrlParams();
-  const days = params.get("days") ?? "30";
-  const months = params.get("months") ?? "12";
-  const daily = useQuery({
-    queryKey: ["admin", "daily_trends", days],
+  const range = params.get(param) ?? fallback;
+  const scope = x === "day" ? "Daily" : "Monthly";
+  const trend = useQuery({
+    queryKey: ["admin", view, range],
     queryFn: async () =>
       unwrap<Trend[]>(
-        await adminDb()
-          .from("daily_trends")
-          .select("*")
-          .gte("day", daysAgo(Number(days)))
-          .order("day"),
+        await adminDb().from(view).select("*").gte(x, since(Number(range))).order(x),
       ),
   });
-  const monthly = useQuery({
-    queryKey: ["admin", "monthly_trends", months],
-    queryFn: async () =>
-      unwrap<Trend[]>(
-        await adminDb()
-          .from("monthly_trends")
-          .select("*")
-          .gte("month", monthStartUtc(1 - Number(months)))
-          .order("month"),
-      ),
-  });
+  return (
+    <div className="space-y-3">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <h3 className="font-semibold">{scope}</h3>
+        <div className="w-48">
+          <SelectField
+            label={`${scope} range`}
+            value={range}
+            options={ranges}
+            onChange={(e) => update({ [param]: e.target.value })}
+          />
+        </div>
+      </div>
+      <QueryView query={trend}>
+        {(rows) =>
+          rows.length === 0 ? (
+            <EmptyState title={`No ${x === "day" ? "days" : "months"} in this range yet`} />
+          ) : (
+            <>
+              <Freshness at={rows[rows.length - 1]?.as_of} label="Folded" />
+              <TrendCharts rows={rows} x={x} format={format} scope={scope} />
+            </>
+          )
+        }
+      </QueryView>
+    </div>
+  );
+}
+
+function Trends() {
   return (
     <Card
       title="Trends"
       actions={<span className="text-sm text-slate-600 dark:text-slate-300">Times in UTC</span>}
     >
       <div className="space-y-8">
-        <div className="space-y-3">
-          <div className="flex flex-wrap items-end justify-between gap-3">
-            <h3 className="font-semibold">Daily</h3>
-            <div className="w-48">
-              <SelectField
-                label="Daily range"
-                value={days}
-                options={RANGES}
-                onChange={(e) => update({ days: e.target.value })}
-              />
-            </div>
-          </div>
-          {daily.isPending ? (
-            <Loading />
-          ) : daily.isError ? (
-            <SectionError error={daily.error} />
-          ) : daily.data.length === 0 ? (
-            <EmptyState title="No days in this range yet" />
-          ) : (
-            <>
-              <Freshness at={daily.data[daily.data.length - 1]?.as_of} label="Folded" />
-              <TrendCharts rows={daily.data} x="day" format={shortDay} scope="Daily" />
-            </>
-          )}
-        </div>
-        <div className="space-y-3">
-          <div className="flex flex-wrap items-end justify-between gap-3">
-            <h3 className="font-semibold">Monthly</h3>
-            <div className="w-48">
-              <SelectField
-                label="Monthly range"
-                value={months}
-                options={MONTH_RANGES}
-                onChange={(e) => update({ months: e.target.value })}
-              />
-            </div>
-          </div>
-          {monthly.isPending ? (
-            <Loading />
-          ) : monthly.isError ? (
-            <SectionError error={monthly.error} />
-          ) : monthly.data.length === 0 ? (
-            <EmptyState title="No months in this range yet" />
-          ) : (
-            <>
-              <Freshness at={monthly.data[monthly.data.length - 1]?.as_of} label="Folded" />
-              <TrendCharts rows={monthly.data} x="month" format={shortMonth} scope="Monthly" />
-            </>
-          )}
-        </div>
+        <TrendBlock x="day" param="days" fallback="30" ranges={RANGES} view="daily_trends" since={daysAgo} format={shortDay} />
+        <TrendBlock
+          x="month"
+          param="months"
+          fallback="12"
+          ranges={MONTH_RANGES}
+          view="monthly_trends"
+          since={(months) => monthStartUtc(1 - months)}
+          format={shortMonth}
+        />
       </div>
     </Card>
   );
@@ -405,97 +396,96 @@ function MonthSections() {
         <MonthPicker value={month} onChange={(v) => update({ month: v })} />
       </div>
       <Card title="Feature usage" actions={features.data?.[0] && <Freshness at={features.data[0].as_of} />}>
-        {features.isPending ? (
-          <Loading />
-        ) : features.isError ? (
-          <SectionError error={features.error} />
-        ) : features.data.length === 0 ? (
-          <EmptyState title="No usage this month">Chat, speech, transcription and phone calls show here once used.</EmptyState>
-        ) : (
-          <ChartOrTable
-            title="Calls by feature"
-            rows={features.data}
-            rowKey={(r) => `${r.feature}/${r.kind}`}
-            columns={[
-              { key: "feature", label: "Feature", render: (r) => r.feature },
-              { key: "calls", label: "Calls", render: (r) => formatNumber(r.provider_calls) },
-              { key: "failed", label: "Failed", render: (r) => formatNumber(r.failed_calls) },
-              { key: "tokens", label: "Tokens", render: (r) => formatNumber(r.tokens) },
-              { key: "audio", label: "Audio minutes", render: (r) => formatNumber(r.audio_minutes) },
-              { key: "phone", label: "Phone minutes", render: (r) => formatNumber(r.call_minutes) },
-              { key: "cost", label: "Cost", render: (r) => formatUsd(r.cost_usd) },
-            ]}
-            chart={
-              <Bars
-                rows={features.data}
-                x="feature"
-                series={[
-                  { key: "provider_calls", label: "Calls" },
-                  { key: "failed_calls", label: "Failed" },
+        <QueryView query={features}>
+          {(rows) =>
+            rows.length === 0 ? (
+              <EmptyState title="No usage this month">
+                Chat, speech, transcription and phone calls show here once used.
+              </EmptyState>
+            ) : (
+              <ChartOrTable
+                title="Calls by feature"
+                rows={rows}
+                rowKey={(r) => `${r.feature}/${r.kind}`}
+                columns={[
+                  { key: "feature", label: "Feature", render: (r) => r.feature },
+                  { key: "calls", label: "Calls", render: (r) => formatNumber(r.provider_calls) },
+                  { key: "failed", label: "Failed", render: (r) => formatNumber(r.failed_calls) },
+                  { key: "tokens", label: "Tokens", render: (r) => formatNumber(r.tokens) },
+                  { key: "audio", label: "Audio minutes", render: (r) => formatNumber(r.audio_minutes) },
+                  { key: "phone", label: "Phone minutes", render: (r) => formatNumber(r.call_minutes) },
+                  { key: "cost", label: "Cost", render: (r) => formatUsd(r.cost_usd) },
                 ]}
+                chart={
+                  <Bars
+                    rows={rows}
+                    x="feature"
+                    series={[
+                      { key: "provider_calls", label: "Calls" },
+                      { key: "failed_calls", label: "Failed" },
+                    ]}
+                  />
+                }
               />
-            }
-          />
-        )}
+            )
+          }
+        </QueryView>
       </Card>
       <Card title="Cost breakdown" actions={costs.data?.[0] && <Freshness at={costs.data[0].as_of} />}>
-        {costs.isPending ? (
-          <Loading />
-        ) : costs.isError ? (
-          <SectionError error={costs.error} />
-        ) : costs.data.length === 0 ? (
-          <EmptyState title="No cost this month" />
-        ) : (
-          <div className="grid gap-6 lg:grid-cols-3">
-            {(
-              [
-                ["provider", "Cost by provider"],
-                ["model", "Cost by model"],
-                ["plan_id", "Cost by plan"],
-              ] as const
-            ).map(([key, title]) => {
-              const rows = sumBy(costs.data, key);
-              return (
-                <ChartOrTable
-                  key={key}
-                  title={title}
-                  rows={rows}
-                  rowKey={(r) => r.name}
-                  columns={[
-                    { key: "name", label: key === "plan_id" ? "Plan" : key === "model" ? "Model" : "Provider", render: (r) => r.name },
-                    { key: "calls", label: "Calls", render: (r) => formatNumber(r.provider_calls) },
-                    { key: "cost", label: "Cost", render: (r) => formatUsd(r.cost_usd) },
-                  ]}
-                  chart={<Bars rows={rows} x="name" formatY={(v) => formatUsd(v)} series={[{ key: "cost_usd", label: "Cost (USD)" }]} />}
-                />
-              );
-            })}
-          </div>
-        )}
+        <QueryView query={costs}>
+          {(data) =>
+            data.length === 0 ? (
+              <EmptyState title="No cost this month" />
+            ) : (
+              <div className="grid gap-6 lg:grid-cols-3">
+                {(
+                  [
+                    ["provider", "Cost by provider", "Provider"],
+                    ["model", "Cost by model", "Model"],
+                    ["plan_id", "Cost by plan", "Plan"],
+                  ] as const
+                ).map(([key, title, label]) => {
+                  const rows = sumBy(data, key);
+                  return (
+                    <ChartOrTable
+                      key={key}
+                      title={title}
+                      rows={rows}
+                      rowKey={(r) => r.name}
+                      columns={[
+                        { key: "name", label, render: (r) => r.name },
+                        { key: "calls", label: "Calls", render: (r) => formatNumber(r.provider_calls) },
+                        { key: "cost", label: "Cost", render: (r) => formatUsd(r.cost_usd) },
+                      ]}
+                      chart={<Bars rows={rows} x="name" formatY={(v) => formatUsd(v)} series={[{ key: "cost_usd", label: "Cost (USD)" }]} />}
+                    />
+                  );
+                })}
+              </div>
+            )
+          }
+        </QueryView>
       </Card>
       <Card title="Top users by cost" actions={top.data?.[0] && <Freshness at={top.data[0].as_of} label="ranked" />}>
-        {top.isPending ? (
-          <Loading />
-        ) : top.isError ? (
-          <SectionError error={top.error} />
-        ) : top.data.length === 0 ? (
-          <EmptyState title="Nobody has used anything this month" />
-        ) : (
-          <DataTable
-            caption="Top users by cost"
-            rows={top.data}
-            rowKey={(u) => u.user_id}
-            columns={[
-              { label: "#", render: (u) => u.rank },
-              { label: "User", render: (u) => <Link to={`/admin/users/${u.user_id}`}>{u.email}</Link> },
-              { label: "Organization", render: (u) => u.organization_name ?? "—" },
-              { label: "Plan", render: (u) => u.plan_id },
-              { label: "Tokens", render: (u) => formatNumber(u.tokens_used) },
-              { label: "Calls", render: (u) => formatNumber(u.provider_calls) },
-              { label: "Cost", render: (u) => formatUsd(u.cost_usd) },
-            ]}
-          />
-        )}
+        <QueryView query={top}>
+          {(rows) => (
+            <DataTable
+              caption="Top users by cost"
+              rows={rows}
+              rowKey={(u) => u.user_id}
+              empty="Nobody has used anything this month"
+              columns={[
+                { label: "#", render: (u) => u.rank },
+                { label: "User", render: (u) => <Link to={`/admin/users/${u.user_id}`}>{u.email}</Link> },
+                { label: "Organization", render: (u) => u.organization_name ?? "—" },
+                { label: "Plan", render: (u) => u.plan_id },
+                { label: "Tokens", render: (u) => formatNumber(u.tokens_used) },
+                { label: "Calls", render: (u) => formatNumber(u.provider_calls) },
+                { label: "Cost", render: (u) => formatUsd(u.cost_usd) },
+              ]}
+            />
+          )}
+        </QueryView>
       </Card>
     </div>
   );

@@ -12,7 +12,7 @@ import {
   Card,
   Checkbox,
   EmptyState,
-  Loading,
+  QueryView,
   PageHeader,
   DataTable,
   SelectField,
@@ -21,7 +21,6 @@ import {
 } from "../../components/ui";
 import {
   ExportButton,
-  SectionError,
   StatusBadge,
   applyPairs,
   dayAfter,
@@ -256,47 +255,45 @@ export default function Users() {
         <p className="mt-2 text-xs text-slate-600 dark:text-slate-300">Dates are UTC days.</p>
       </Card>
 
-      {list.isPending ? (
-        <Loading label="Loading users…" />
-      ) : list.isError ? (
-        <SectionError error={list.error} />
-      ) : (
-        <Card>
-          <p role="status" className="mb-3 text-sm font-medium">
-            {formatNumber(total)} {total === 1 ? "user" : "users"}
-            {filtered ? " match" : ""}
-            {total > 0 && ` · page ${page} of ${pages}`}
-          </p>
-          {list.data.rows.length === 0 ? (
-            <EmptyState title={filtered ? "No user matches these filters" : "No users yet"}>
-              {filtered && "Change the search or clear the filters."}
-            </EmptyState>
-          ) : (
-            <DataTable caption="Users" rows={list.data.rows} rowKey={(u) => u.user_id} columns={COLUMNS} />
-          )}
-          {pages > 1 && (
-            <nav aria-label="Pages" className="mt-4 flex items-center justify-between gap-2">
-              <Button
-                variant="secondary"
-                disabled={page <= 1}
-                onClick={() => update({ page: page - 1 > 1 ? String(page - 1) : null })}
-              >
-                Previous page
-              </Button>
-              <span className="text-sm">
-                Page {page} of {pages}
-              </span>
-              <Button
-                variant="secondary"
-                disabled={page >= pages}
-                onClick={() => update({ page: String(page + 1) })}
-              >
-                Next page
-              </Button>
-            </nav>
-          )}
-        </Card>
-      )}
+      <QueryView query={list} loading="Loading users…">
+        {({ rows }) => (
+          <Card>
+            <p role="status" className="mb-3 text-sm font-medium">
+              {formatNumber(total)} {total === 1 ? "user" : "users"}
+              {filtered ? " match" : ""}
+              {total > 0 && ` · page ${page} of ${pages}`}
+            </p>
+            {rows.length === 0 ? (
+              <EmptyState title={filtered ? "No user matches these filters" : "No users yet"}>
+                {filtered && "Change the search or clear the filters."}
+              </EmptyState>
+            ) : (
+              <DataTable caption="Users" rows={rows} rowKey={(u) => u.user_id} columns={COLUMNS} />
+            )}
+            {pages > 1 && (
+              <nav aria-label="Pages" className="mt-4 flex items-center justify-between gap-2">
+                <Button
+                  variant="secondary"
+                  disabled={page <= 1}
+                  onClick={() => update({ page: page - 1 > 1 ? String(page - 1) : null })}
+                >
+                  Previous page
+                </Button>
+                <span className="text-sm">
+                  Page {page} of {pages}
+                </span>
+                <Button
+                  variant="secondary"
+                  disabled={page >= pages}
+                  onClick={() => update({ page: String(page + 1) })}
+                >
+                  Next page
+                </Button>
+              </nav>
+            )}
+          </Card>
+        )}
+      </QueryView>
     </div>
   );
 }
