@@ -94,6 +94,8 @@ def test_an_admin_finds_a_user_raises_only_their_token_limit_and_suspends_them(
     ).to_be_visible()
     page.get_by_label("Daily range").select_option("7")
     expect(page).to_have_url(re.compile(r"days=7"))
+    # Another range keeps the table the admin chose to read.
+    expect(page.get_by_role("table", name="Daily sign-ups and active users")).to_be_visible()
     check_page(page, "admin-overview")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()

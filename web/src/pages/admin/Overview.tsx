@@ -1,5 +1,5 @@
 // The platform at a glance: totals with their freshness, trends, features, costs, top users.
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
@@ -277,6 +277,8 @@ function TrendBlock({
   const scope = x === "day" ? "Daily" : "Monthly";
   const trend = useQuery({
     queryKey: ["admin", view, range],
+    // The charts (and a "view as table" choice) stay while another range loads.
+    placeholderData: keepPreviousData,
     queryFn: async () =>
       unwrap<Trend[]>(
         await adminDb().from(view).select("*").gte(x, since(Number(range))).order(x),
