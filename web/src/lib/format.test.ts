@@ -5,6 +5,7 @@ import {
   formatDuration,
   formatPeriod,
   formatUsd,
+  formatUtc,
   normalizeE164,
   parsePeriodStart,
   projectToPeriodEnd,
@@ -69,5 +70,12 @@ describe("formatting", () => {
     expect(normalizeE164("+0123456789")).toBeNull();
     expect(normalizeE164("+1234")).toBeNull();
     expect(normalizeE164("+3581234")).toBe("+3581234"); // 7 digits, as the server allows
+  });
+});
+
+describe("moments", () => {
+  it("names UTC when it shows UTC", () => {
+    expect(formatUtc("2026-12-04T23:30:00Z")).toBe("4 Dec 2026, 23:30 UTC");
+    expect(formatUtc(null)).toBe("—");
   });
 });

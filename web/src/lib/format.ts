@@ -43,17 +43,25 @@ export function formatMinutes(seconds: number | string | null | undefined): stri
   return `${minutes < 10 ? minutes.toFixed(1) : Math.round(minutes)} min`;
 }
 
-export function formatDateTime(value: string | null | undefined): string {
+/** A moment in the viewer's own time zone (the tenant pages), or in UTC, named as such. */
+export function formatDateTime(value: string | null | undefined, zone?: "UTC"): string {
   if (!value) return "—";
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return "—";
-  return date.toLocaleString("en-GB", {
+  const text = date.toLocaleString("en-GB", {
     day: "numeric",
     month: "short",
     year: "numeric",
     hour: "2-digit",
     minute: "2-digit",
+    timeZone: zone,
   });
+  return zone ? `${text} UTC` : text;
+}
+
+/** The admin console states every time in UTC. */
+export function formatUtc(value: string | null | undefined): string {
+  return formatDateTime(value, "UTC");
 }
 
 export function formatDate(value: string | null | undefined): string {

@@ -6,7 +6,7 @@ import { Link } from "react-router-dom";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
 import { describe, type UserError } from "../../lib/errors";
-import { formatDateTime, formatNumber, formatUsd } from "../../lib/format";
+import { formatUtc, formatNumber, formatUsd } from "../../lib/format";
 import { useAuth } from "../../lib/auth";
 import { ConfirmDialog } from "../../components/Dialog";
 import {
@@ -142,11 +142,11 @@ function AlertCard({ alert, highlighted }: { alert: Alert; highlighted: boolean 
         <div><dt className="text-slate-600 dark:text-slate-300">Subject</dt><dd>{subjectLink(alert)}</dd></div>
         <div><dt className="text-slate-600 dark:text-slate-300">Observed</dt><dd>{o.observed}</dd></div>
         <div><dt className="text-slate-600 dark:text-slate-300">Threshold</dt><dd>{o.threshold}</dd></div>
-        <div><dt className="text-slate-600 dark:text-slate-300">First seen</dt><dd>{formatDateTime(alert.first_seen_at)}</dd></div>
-        <div><dt className="text-slate-600 dark:text-slate-300">Last seen</dt><dd>{formatDateTime(alert.last_seen_at)}</dd></div>
-        <div><dt className="text-slate-600 dark:text-slate-300">Raised</dt><dd>{formatDateTime(alert.raised_at)}</dd></div>
+        <div><dt className="text-slate-600 dark:text-slate-300">First seen</dt><dd>{formatUtc(alert.first_seen_at)}</dd></div>
+        <div><dt className="text-slate-600 dark:text-slate-300">Last seen</dt><dd>{formatUtc(alert.last_seen_at)}</dd></div>
+        <div><dt className="text-slate-600 dark:text-slate-300">Raised</dt><dd>{formatUtc(alert.raised_at)}</dd></div>
         {alert.acknowledged_at && (
-          <div><dt className="text-slate-600 dark:text-slate-300">Acknowledged</dt><dd>{formatDateTime(alert.acknowledged_at)}</dd></div>
+          <div><dt className="text-slate-600 dark:text-slate-300">Acknowledged</dt><dd>{formatUtc(alert.acknowledged_at)}</dd></div>
         )}
         {alert.acknowledged_note && (
           <div className="sm:col-span-2">
@@ -155,7 +155,7 @@ function AlertCard({ alert, highlighted }: { alert: Alert; highlighted: boolean 
           </div>
         )}
         {alert.resolved_at && (
-          <div><dt className="text-slate-600 dark:text-slate-300">Resolved</dt><dd>{formatDateTime(alert.resolved_at)}</dd></div>
+          <div><dt className="text-slate-600 dark:text-slate-300">Resolved</dt><dd>{formatUtc(alert.resolved_at)}</dd></div>
         )}
       </dl>
       <details className="mt-3 text-sm">

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
-import { formatDateTime, formatNumber } from "../../lib/format";
+import { formatUtc, formatNumber } from "../../lib/format";
 import { Button, Card, Notice, PageHeader, QueryView, TextField } from "../../components/ui";
 import {
   AUDIT_COLUMNS,
@@ -124,13 +124,13 @@ function ChainState() {
           v.ok ? (
             <Notice tone="success" title="The chain verifies">
               {formatNumber(v.checked)} entries checked ({formatNumber(v.redacted)} redacted after account
-              deletions) at {formatDateTime(v.verified_at)}: nothing was edited, removed or reordered.
+              deletions) at {formatUtc(v.verified_at)}: nothing was edited, removed or reordered.
             </Notice>
           ) : (
             <Notice tone="error" title="The chain does not verify">
               First bad entry: #{v.first_bad_id ?? "?"}
               {v.problem ? ` (${v.problem})` : ""}. {formatNumber(v.checked)} entries checked at{" "}
-              {formatDateTime(v.verified_at)}. Entries after it cannot be trusted until this is explained.
+              {formatUtc(v.verified_at)}. Entries after it cannot be trusted until this is explained.
             </Notice>
           )
         }

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { adminDb } from "../../lib/supabase";
 import { unwrap } from "../../lib/api";
-import { formatNumber, formatRelative } from "../../lib/format";
+import { formatNumber, formatRelative, formatUtc } from "../../lib/format";
 import { ChartOrTable, type Column } from "../../components/ChartOrTable";
 import { Button, Card, DataTable, EmptyState, PageHeader, QueryView, SelectField } from "../../components/ui";
 import { Lines, type SeriesDef, type Threshold } from "./charts";
@@ -52,18 +52,7 @@ const toPoint = (r: HealthRow): Point => ({
   server_pct: r.server_error_rate == null ? null : Number(r.server_error_rate) * 100,
 });
 
-/** A bucket's start in UTC, as the page and its charts state times (formatDateTime is local). */
-const utc = (v: string) =>
-  new Date(v).toLocaleString("en-GB", {
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    timeZone: "UTC",
-  });
-
-const when: Column<Point> = { key: "at", label: "Time (UTC)", render: (r) => utc(r.bucket_start) };
+const when: Column<Point> = { key: "at", label: "Time (UTC)", render: (r) => formatUtc(r.bucket_start) };
 
 /** One of the series' charts, over time, with its table (time first) and any thresholds. */
 function HealthChart({
@@ -169,7 +158,7 @@ export default function Health() {
       />
       <p role="status" className="text-sm text-slate-700 dark:text-slate-300">
         Updated {summary.dataUpdatedAt ? formatRelative(new Date(summary.dataUpdatedAt).toISOString()) : "never"}; refreshes every 30 seconds.
-        {latest && ` Latest bucket: ${utc(latest)} UTC.`}
+        {latest && ` Latest bucket: ${formatUtc(latest)}.`}
       </p>
       <Card>
         <div className="grid grid-cols-1 gap-3 sm:grid-cols-3">

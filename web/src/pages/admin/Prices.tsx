@@ -5,7 +5,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { supabase, adminDb } from "../../lib/supabase";
 import { callJson, unwrap } from "../../lib/api";
 import { describe, fieldOf, type UserError } from "../../lib/errors";
-import { formatDateTime } from "../../lib/format";
+import { formatUtc } from "../../lib/format";
 import {
   Button,
   Card,
@@ -188,7 +188,7 @@ export default function Prices() {
           </div>
           <p className="text-xs text-slate-700 dark:text-slate-300">
             {existing
-              ? `Now ${usd(existing.usd_per_unit)} (since ${formatDateTime(existing.effective_from)}). The old price ends now and is kept as a past price; calls already made keep their cost.`
+              ? `Now ${usd(existing.usd_per_unit)} (since ${formatUtc(existing.effective_from)}). The old price ends now and is kept as a past price; calls already made keep their cost.`
               : "No price in force for this key: this adds one."}{" "}
             Users are not notified; the change is audited.
           </p>
@@ -223,7 +223,7 @@ export default function Prices() {
                     </>
                   ),
                 },
-                { label: "Since", render: (p) => formatDateTime(p.effective_from) },
+                { label: "Since", render: (p) => formatUtc(p.effective_from) },
                 { label: "Source", render: (p) => <Source text={p.source} /> },
                 {
                   label: "Change",
@@ -260,8 +260,8 @@ export default function Prices() {
                 { label: "Model", render: (p) => <code className="text-xs">{p.model}</code> },
                 { label: "Unit", render: (p) => p.unit },
                 { label: "USD per unit", render: (p) => usd(p.usd_per_unit) },
-                { label: "From", render: (p) => formatDateTime(p.effective_from) },
-                { label: "Until", render: (p) => formatDateTime(p.effective_to) },
+                { label: "From", render: (p) => formatUtc(p.effective_from) },
+                { label: "Until", render: (p) => formatUtc(p.effective_to) },
                 { label: "Source", render: (p) => <Source text={p.source} /> },
               ]}
             />

@@ -8,7 +8,7 @@ import { unwrap } from "../../lib/api";
 import { describe, type UserError } from "../../lib/errors";
 import {
   formatDate,
-  formatDateTime,
+  formatUtc,
   formatDuration,
   formatNumber,
   formatRelative,
@@ -444,8 +444,8 @@ function Related({ userId }: { userId: string }) {
               columns={[
                 { label: "Plan", render: (r) => r.plan_id },
                 { label: "Status", render: (r) => <StatusBadge status={r.status} /> },
-                { label: "Since", render: (r) => formatDateTime(r.changed_at) },
-                { label: "Ended", render: (r) => formatDateTime(r.ended_at) },
+                { label: "Since", render: (r) => formatUtc(r.changed_at) },
+                { label: "Ended", render: (r) => formatUtc(r.ended_at) },
               ]} />
           )}
         </QueryView>
@@ -488,7 +488,7 @@ function Related({ userId }: { userId: string }) {
             {(rows) => (
               <DataTable caption="Recent calls" rows={rows} rowKey={(r) => String(r.id)} empty="No calls"
                 columns={[
-                  { label: "When", render: (r) => formatDateTime(r.created_at) },
+                  { label: "When", render: (r) => formatUtc(r.created_at) },
                   { label: "Direction", render: (r) => r.direction },
                   { label: "Number", render: (r) => (r.direction === "outbound" ? r.to_number : r.from_number) ?? "—" },
                   { label: "Status", render: (r) => r.status },
@@ -503,7 +503,7 @@ function Related({ userId }: { userId: string }) {
           {(rows) => (
             <DataTable caption="Notifications sent" rows={rows} rowKey={(r) => String(r.notification_id)} empty="Nothing sent yet"
               columns={[
-                { label: "Sent", render: (r) => formatDateTime(r.created_at) },
+                { label: "Sent", render: (r) => formatUtc(r.created_at) },
                 { label: "Title", render: (r) => r.title },
                 { label: "Message", render: (r) => <span className="block max-w-md whitespace-normal">{r.body}</span> },
                 { label: "Read", render: (r) => (r.read_at ? formatRelative(r.read_at) : "unread") },
@@ -581,8 +581,8 @@ export default function UserDetail() {
               ["Cost this month", formatUsd(o.cost_usd)],
               ["Agents", `${o.agent_count} of ${o.agent_limit}`],
               ["Last active", formatRelative(o.last_active_at)],
-              ["Last sign-in", formatDateTime(a.last_sign_in_at)],
-              ["Created", formatDateTime(o.created_at)],
+              ["Last sign-in", formatUtc(a.last_sign_in_at)],
+              ["Created", formatUtc(o.created_at)],
               ["User id", <code key="id" className="text-xs break-all">{o.user_id}</code>],
             ] as const
           ).map(([label, value]) => (

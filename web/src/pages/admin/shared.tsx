@@ -8,7 +8,7 @@ import { adminDb } from "../../lib/supabase";
 import { usePlans } from "../../lib/queries";
 import { download, unwrap } from "../../lib/api";
 import { describe, type UserError } from "../../lib/errors";
-import { formatDateTime, formatRelative } from "../../lib/format";
+import { formatUtc, formatRelative } from "../../lib/format";
 import { Badge, Button, DataTable, ErrorNotice } from "../../components/ui";
 
 /**
@@ -91,7 +91,7 @@ export function likeTerm(term: string): string {
 /** "as of 2 minutes ago", with the exact time on hover and for screen readers' title. */
 export function Freshness({ at, label = "as of" }: { at: string | null | undefined; label?: string }) {
   return (
-    <span className="text-xs text-slate-600 dark:text-slate-300" title={formatDateTime(at)}>
+    <span className="text-xs text-slate-600 dark:text-slate-300" title={formatUtc(at)}>
       {label} {formatRelative(at)}
     </span>
   );
@@ -226,7 +226,7 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
     <DataTable caption="Audit entries" rows={rows} rowKey={(r) => String(r.id)} empty="No audit entries"
       columns={[
         { label: "#", render: (r) => r.id },
-        { label: "When", render: (r) => formatDateTime(r.occurred_at) },
+        { label: "When", render: (r) => formatUtc(r.occurred_at) },
         { label: "Action", render: (r) => <code className="text-xs">{r.action}</code> },
         { label: "Actor", render: (r) => r.actor_email ?? r.actor_id ?? "system" },
         { label: "Target", render: (r) => (r.target_id ? `${r.target_type ?? ""} ${r.target_id}` : "—") },
